@@ -1,0 +1,122 @@
+// The command line, as data: one table that both the fast parser (yargs-parser) and the help screen (yargs,
+// loaded only for --help) are built from, so they cannot drift apart.
+
+import { UsageError } from '../errors.js';
+
+export interface OptionSpec {
+  name: string;
+  alias?: string;
+  type: 'boolean' | 'string' | 'number' | 'array';
+  description: string;
+  default?: unknown;
+  choices?: readonly string[];
+}
+
+export const FORMAT_CHOICES = ['diff', 'json', 'markdown', 'sarif', 'summary', 'none'] as const;
+
+export const OPTIONS: OptionSpec[] = [
+  { name: 'transform', alias: 't', type: 'array', description: 'Built-in transform name or path to a transform module (.js, .mjs, .cjs, .ts); repeatable or comma-separated; runs in the order given' },
+  { name: 'write', alias: 'w', type: 'boolean', description: 'Apply the changes in place (atomically)' },
+  { name: 'check', type: 'boolean', description: 'Write nothing; exit 1 when any file would change' },
+  { name: 'format', type: 'string', default: 'diff', choices: FORMAT_CHOICES, description: 'Report on stdout' },
+  { name: 'verify', type: 'boolean', default: true, description: 'Guard every change: re-parse it and demand that a second pass changes nothing (--no-verify: benchmarks only)' },
+  { name: 'list', type: 'boolean', description: 'List the built-in transforms (with --format json: as JSON)' },
+  { name: 'list-transforms', type: 'boolean', description: 'Same as --list' },
+  { name: 'quiet', alias: 'q', type: 'boolean', description: 'No summary line or warnings on stderr (errors are still named)' },
+  { name: 'color', type: 'boolean', description: 'Color the diff (default: when stdout is a terminal; NO_COLOR and FORCE_COLOR are honoured)' },
+  { name: 'time-limit', type: 'number', default: 10, description: 'Seconds one file may take before it is refused' },
+  { name: 'help', alias: 'h', type: 'boolean', description: 'Show this help' },
+  { name: 'version', type: 'boolean', description: 'Show the version' },
+];
+
+export interface CliArgs {
+  paths: string[];
+  transform?: string[];
+  write: boolean;
+  check: boolean;
+  format: (typeof FORMAT_CHOICES)[number];
+  verify: boolean;
+  list: boolean;
+  quiet: boolean;
+  color?: boolean;
+  timeLimit: number;
+  help: boolean;
+  version: boolean;
+  /** Options dockshift does not know, camelCased, for the transforms. */
+  transformOptions: Record<string, unknown>;
+}
+
+const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+export async function parseArgs(argv: string[]): Promise<CliArgs> {
+  const { default: parser } = await import('yargs-parser');
+  const known = new Set<string>(['_', '--', '$0']);
+  for (const o of OPTIONS) {
+    known.add(o.name);
+    known.add(camel(o.name));
+    if (o.alias) known.add(o.alias);
+  }
+  const parsed = parser(argv, {
+    alias: Object.fromEntries(OPTIONS.filter((o) => o.alias).map((o) => [o.name, [o.alias!]])),
+    boolean: OPTIONS.filter((o) => o.type === 'boolean').map((o) => o.name),
+    string: ['format', ...OPTIONS.filter((o) => o.type === 'string').map((o) => o.name)],
+    array: OPTIONS.filter((o) => o.type === 'array').map((o) => o.name),
+    number: OPTIONS.filter((o) => o.type === 'number').map((o) => o.name),
+    default: { verify: true, format: 'diff', 'time-limit': 10 },
+    configuration: { 'parse-numbers': false, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'strip-aliased': true },
+  });
+  const transformOptions: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (known.has(k) || k.includes('-')) continue;
+    if (k.length === 1) throw new UsageError(`unknown option -${k}`);
+    transformOptions[k] = v;
+  }
+  const format = String(parsed.format);
+  if (!(FORMAT_CHOICES as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMAT_CHOICES.join(', ')}; got "${format}"`);
+  if (parsed.write && parsed.check) throw new UsageError('--write and --check cannot be used together');
+  const timeLimit = Number(parsed['time-limit']);
+  if (!(timeLimit > 0)) throw new UsageError('--time-limit must be a positive number of seconds');
+  const args: CliArgs = {
+    paths: (parsed._ as unknown[]).map(String),
+    write: !!parsed.write,
+    check: !!parsed.check,
+    format: format as CliArgs['format'],
+    verify: parsed.verify !== false,
+    list: !!(parsed.list || parsed['list-transforms']),
+    quiet: !!parsed.quiet,
+    timeLimit,
+    help: !!parsed.help,
+    version: !!parsed.version,
+    transformOptions,
+  };
+  if (parsed.transform !== undefined) args.transform = (parsed.transform as unknown[]).map(String);
+  if (parsed.color !== undefined) args.color = !!parsed.color;
+  return args;
+}
+
+/** Rendered by yargs, which is loaded only here (it costs ~90 ms to load). */
+export async function helpText(): Promise<string> {
+  const { default: yargs } = await import('yargs');
+  let y = yargs([])
+    .scriptName('dockshift')
+    .usage('$0 [options] [PATH...]\n\nSafe, idempotent codemods for Dockerfiles. Dry run by default: prints a unified diff.')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .version(false)
+    .help(false);
+  for (const o of OPTIONS) {
+    const def: Record<string, unknown> = { describe: o.description, type: o.type };
+    if (o.alias) def.alias = o.alias;
+    if (o.default !== undefined) def.default = o.default;
+    if (o.choices) def.choices = o.choices;
+    y = y.option(o.name, def);
+  }
+  y = y
+    .example('$0', 'Dry run of the recommended transforms over the current directory (prints a diff)')
+    .example('$0 -t syntax-directive services/', 'One transform over a directory')
+    .example('$0 --check', 'CI gate: exit 1 when anything would change')
+    .example('$0 --write', 'Apply the changes in place')
+    .example('$0 --format json > report.json', 'A JSON report for bots')
+    .example('$0 -t ./my-transform.ts --my-option=x', 'A custom transform; unknown options reach it as options.myOption')
+    .epilogue('Exit status: 0 success; 1 --check found changes; 2 usage error or a file that could not be processed.\nTransforms: dockshift --list');
+  return y.getHelp();
+}

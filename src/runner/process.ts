@@ -1,0 +1,185 @@
+// One Dockerfile through the pipeline: parse once → transforms in order (re-parse only after a change) →
+// guard (the result parses, and a second pass changes nothing) → a result. No file system access here: the
+// build context comes in as a lazy function, so the fixture harness and the runner share this code.
+
+import { ProtectedRegionError } from '../dockerfile/edit.js';
+import { DockerfileSyntaxError, parseDockerfile } from '../dockerfile/parse.js';
+import { createApi, isSuppressedFor } from '../transform/api.js';
+import type { ApiState, EmittedFile } from '../transform/api.js';
+import type { BuildContext, DockerfileModel, Message, SourceFile, Transform } from '../types.js';
+
+export interface ProcessInput {
+  source: SourceFile;
+  transforms: Transform[];
+  options: Record<string, unknown>;
+  /** Called only when a transform reads `api.context`. */
+  context: () => BuildContext;
+  /** Run the guard (re-parse + second pass). `--no-verify` turns it off for benchmarks. */
+  verify: boolean;
+  /** Absolute time (ms since epoch) after which the file is refused. */
+  deadline?: number;
+  /** A model of `source` already parsed by the caller. */
+  model?: DockerfileModel;
+}
+
+export interface ProcessResult {
+  status: 'changed' | 'unchanged' | 'skipped' | 'error';
+  text: string;
+  /** Transforms that changed the text or emitted files. */
+  transforms: string[];
+  messages: Message[];
+  emitted: EmittedFile[];
+}
+
+/** Why a file was refused; the name is part of the message users see. */
+export type RefusalKind = 'ParseError' | 'TransformError' | 'UnparseableOutput' | 'NotIdempotent' | 'TimeLimit';
+
+class Refusal extends Error {
+  constructor(readonly kind: RefusalKind, message: string, readonly line?: number, readonly transform?: string) {
+    super(message);
+  }
+}
+
+interface PassResult {
+  text: string;
+  model: DockerfileModel;
+  changedBy: string[];
+  /** Per transform, whether it changed the text (for naming the culprit in the second pass). */
+  firstChange?: { transform: string; line: number };
+  state: ApiState;
+}
+
+function firstDifferentLine(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  let line = 1;
+  for (let k = 0; k < i; k++) if (a.charCodeAt(k) === 10) line++;
+  return line;
+}
+
+async function withDeadline<T>(value: T | Promise<T>, deadline: number | undefined, name: string): Promise<T> {
+  if (!(value instanceof Promise) || deadline === undefined) return value;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Refusal('TimeLimit', `time limit exceeded while ${name} ran`)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([value, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runPass(model: DockerfileModel, input: ProcessInput, context: () => BuildContext): Promise<PassResult> {
+  const state: ApiState = { messages: [], emitted: [], skipped: false };
+  const changedBy: string[] = [];
+  let firstChange: PassResult['firstChange'];
+  let current = model;
+  for (const t of input.transforms) {
+    const name = t.meta.name;
+    if (input.deadline !== undefined && Date.now() > input.deadline) throw new Refusal('TimeLimit', `time limit exceeded before ${name} ran`);
+    const api = createApi(current, name, context, state);
+    const emittedBefore = state.emitted.length;
+    let out: unknown;
+    try {
+      out = await withDeadline(t.fn({ path: current.source.path, source: current.source.text }, api, input.options), input.deadline, name);
+    } catch (e) {
+      if (e instanceof Refusal) throw e;
+      if (e instanceof ProtectedRegionError) {
+        state.skipped = true;
+        state.messages.push({ transform: name, level: 'warning', message: `left alone: ${e.reason}`, line: current.lineOf(e.span.start) });
+        state.emitted.length = emittedBefore;
+        continue;
+      }
+      throw new Refusal('TransformError', `transform ${name} threw: ${(e as Error)?.message ?? String(e)}`, undefined, name);
+    }
+    if (out !== undefined && out !== null && typeof out !== 'string') {
+      throw new Refusal('TransformError', `transform ${name} returned ${typeof out}; expected a string, null or undefined`, undefined, name);
+    }
+    if (state.emitted.length > emittedBefore && !changedBy.includes(name)) changedBy.push(name);
+    if (typeof out !== 'string' || out === current.source.text) continue;
+    const line = firstDifferentLine(current.source.text, out);
+    let next: DockerfileModel;
+    try {
+      next = parseDockerfile({ ...current.source, text: out });
+    } catch (e) {
+      const why = e instanceof DockerfileSyntaxError ? e.message : String(e);
+      throw new Refusal('UnparseableOutput', `transform ${name} produced a Dockerfile that does not parse (${why}); original kept`, line, name);
+    }
+    firstChange ??= { transform: name, line };
+    if (!changedBy.includes(name)) changedBy.push(name);
+    current = next;
+  }
+  const result: PassResult = { text: current.source.text, model: current, changedBy, state };
+  if (firstChange) result.firstChange = firstChange;
+  return result;
+}
+
+/** The context a second pass sees: the first pass's emitted files are already there. */
+function overlay(base: () => BuildContext, emitted: EmittedFile[]): () => BuildContext {
+  if (emitted.length === 0) return base;
+  return () => {
+    const ctx = base();
+    const files = new Map(emitted.map((e) => [e.rel, e.content]));
+    return {
+      ...ctx,
+      // Emitted files are usually dotfiles (.dockerignore) that globs do not select; a plain listing shows them.
+      list: (glob?: string) => (glob ? ctx.list(glob) : [...new Set([...ctx.list(), ...files.keys()])].sort()),
+      read: (rel: string) => (files.has(rel) ? files.get(rel) : ctx.read(rel)),
+      exists: (rel: string) => files.has(rel) || ctx.exists(rel),
+    };
+  };
+}
+
+export async function processSource(input: ProcessInput): Promise<ProcessResult> {
+  const original = input.source.text;
+  const fail = (message: string, line?: number, transform?: string): ProcessResult => {
+    const m: Message = { level: 'error', message };
+    if (transform) m.transform = transform;
+    if (line !== undefined) m.line = line;
+    return { status: 'error', text: original, transforms: [], messages: [m], emitted: [] };
+  };
+
+  let model: DockerfileModel;
+  try {
+    model = input.model ?? parseDockerfile(input.source);
+  } catch (e) {
+    if (e instanceof DockerfileSyntaxError) return fail(e.message, e.line);
+    return fail(`could not parse: ${(e as Error).message}`);
+  }
+  if (model.ignoreFile) {
+    return { status: 'skipped', text: original, transforms: [], messages: [{ level: 'info', message: 'file skipped: "# dockshift-ignore-file"' }], emitted: [] };
+  }
+
+  let first: PassResult;
+  try {
+    first = await runPass(model, input, input.context);
+    const changed = first.text !== original || first.state.emitted.length > 0;
+    if (changed && input.verify) {
+      const second = await runPass(first.model, input, overlay(input.context, first.state.emitted));
+      if (second.firstChange) {
+        const { transform, line } = second.firstChange;
+        throw new Refusal('NotIdempotent', `transform ${transform} is not idempotent: a second pass changes line ${line} again; original kept`, line, transform);
+      }
+      const emittedNow = new Map(first.state.emitted.map((e) => [e.rel, e.content]));
+      for (const e of second.state.emitted) {
+        if (emittedNow.get(e.rel) !== e.content) {
+          throw new Refusal('NotIdempotent', `transform ${e.transform} is not idempotent: a second pass writes ${e.rel} differently; original kept`, undefined, e.transform);
+        }
+      }
+    }
+  } catch (e) {
+    if (e instanceof Refusal) return fail(`${e.kind}: ${e.message}`, e.line, e.transform);
+    throw e;
+  }
+
+  const messages = [...first.state.messages];
+  for (const [index, names] of model.suppressions) {
+    const ins = model.instructions[index]!;
+    const hit = input.transforms.filter((t) => isSuppressedFor(model, ins, t.meta.name)).map((t) => t.meta.name);
+    if (hit.length) messages.push({ level: 'info', message: `instruction left alone for ${hit.join(', ')} ("# dockshift-ignore${names.has('*') ? '' : ' ' + [...names].join(',')}")`, line: ins.startLine });
+  }
+  messages.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  const status = first.text !== original ? 'changed' : first.state.skipped ? 'skipped' : 'unchanged';
+  return { status, text: first.text, transforms: first.changedBy, messages, emitted: first.state.emitted };
+}

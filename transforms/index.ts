@@ -1,0 +1,16 @@
+// The registry of built-in transforms, in the fixed order they run when no `-t` is given.
+// Each module exports `meta` and a default transform function; loading is lazy so that a run pays only for
+// the transforms it uses.
+
+import type { TransformFn, TransformMeta } from '../src/types.js';
+
+export interface TransformModule {
+  meta: TransformMeta;
+  default: TransformFn;
+}
+
+export const BUILTIN_TRANSFORMS: Record<string, () => Promise<TransformModule>> = {
+  'syntax-directive': () => import('./syntax-directive.js') as Promise<TransformModule>,
+};
+
+export const BUILTIN_ORDER = Object.keys(BUILTIN_TRANSFORMS);
