@@ -217,7 +217,13 @@ export function scan(text: string): ScanResult {
 
     const heredocs: ScannedHeredoc[] = [];
     if (canContainHeredoc(logical)) {
-      for (const marker of heredocMarkers(logical)) {
+      let markers;
+      try {
+        markers = heredocMarkers(logical);
+      } catch (e) {
+        throw new DockerfileSyntaxError(`${(e as Error).message} at line ${startIndex + 1}`, startIndex + 1);
+      }
+      for (const marker of markers) {
         const bodyStartOffset = i < lines.length ? lines[i]!.start : text.length;
         let terminated = false;
         while (i < lines.length) {
@@ -345,6 +351,19 @@ function unquoteWord(raw: string): { value: string; quoted: boolean } {
   return { value: out, quoted };
 }
 
+function quotesBalanced(s: string): boolean {
+  let quote = '';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (quote) {
+      if (ch === quote) quote = '';
+      else if (ch === '\\' && quote === '"') i++;
+    } else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === '\\') i++;
+  }
+  return quote === '';
+}
+
 function heredocMarkers(logical: string): { name: string; chomp: boolean; quoted: boolean; span: Span }[] {
   const out: { name: string; chomp: boolean; quoted: boolean; span: Span }[] = [];
   for (const w of shellWords(logical)) {
@@ -354,6 +373,7 @@ function heredocMarkers(logical: string): { name: string; chomp: boolean; quoted
     if (!rest) continue;
     const inner = shellWords(rest);
     if (inner.length !== 1) continue;
+    if (!quotesBalanced(rest)) throw new DockerfileSyntaxError(`unbalanced quotes in heredoc delimiter ${w.raw}`, 0);
     const { value, quoted } = unquoteWord(rest);
     out.push({ name: value, chomp: m[2] === '-', quoted, span: { start: w.start, end: w.end } });
   }

@@ -1,0 +1,18 @@
+// The public API. The CLI is built on exactly this.
+
+export type * from './types.js';
+export { parseDockerfile, sourceFromText, DockerfileSyntaxError } from './dockerfile/parse.js';
+export { Editor, EditConflictError, ProtectedRegionError, applyEdits } from './dockerfile/edit.js';
+export { readSource, decodeSource } from './dockerfile/read.js';
+export { discover } from './context/discover.js';
+export { fsContext, memoryContext } from './context/build-context.js';
+export { processSource } from './runner/process.js';
+export type { ProcessInput, ProcessResult } from './runner/process.js';
+export { run, countTotals } from './runner/run.js';
+export type { RunOptions } from './runner/run.js';
+export { resolveTransforms, loadTransform, loadBuiltins, loadRecommended } from './transform/load.js';
+export type { DockshiftApi, EmittedFile } from './transform/api.js';
+export { formatResult, FORMATS } from './report/index.js';
+export type { FormatName } from './report/index.js';
+export { UsageError } from './errors.js';
+export { BUILTIN_ORDER } from '../transforms/index.js';
