@@ -56,6 +56,8 @@ export interface MountOption {
   /** The whole field, without the separating comma. */
   span: Span;
   valueSpan?: Span;
+  /** The field crosses a line continuation: it is not edited in place. */
+  crossesLines: boolean;
 }
 
 export interface Mount {

@@ -113,9 +113,9 @@ test('too large: says the size and the limit; maxBytes is configurable', () => {
   const e = err(readSource(abs, 'Dockerfile', { maxBytes: 1024 }));
   assert.is(e, 'too large: 2 KiB (2048 bytes) exceeds the limit of 1 KiB (1024 bytes)');
   assert.ok(readSource(abs, 'Dockerfile', { maxBytes: 2048 }).ok);
-  assert.is(DEFAULT_MAX_BYTES, 8 * 1024 * 1024);
+  assert.is(DEFAULT_MAX_BYTES, 1024 * 1024);
   const huge = file('big/huge.Dockerfile', new Uint8Array(DEFAULT_MAX_BYTES + 1));
-  assert.is(err(readSource(huge, 'x')), 'too large: 8.0 MiB (8388609 bytes) exceeds the limit of 8 MiB (8388608 bytes)');
+  assert.is(err(readSource(huge, 'x')), 'too large: 1.0 MiB (1048577 bytes) exceeds the limit of 1 MiB (1048576 bytes)');
   assert.match(err(decodeSource(new Uint8Array(11), 'x', { maxBytes: 10 })), /^too large: 11 bytes exceeds the limit of 10 bytes$/);
 });
 

@@ -106,6 +106,7 @@ export class Editor {
     const flag = mount.flag;
     if (flag.quoted) throw new ProtectedRegionError(`--mount at line ${this.model.lineOf(flag.span.start)} uses quotes or escapes; not edited`, flag.span);
     if (existing) {
+      if (existing.crossesLines) throw new ProtectedRegionError(`--mount option ${existing.key} at line ${this.model.lineOf(existing.span.start)} continues over lines; not edited`, existing.span);
       if (!existing.valueSpan) return this.replace(existing.span, `${existing.key}=${value}`);
       return this.replace(existing.valueSpan, value);
     }

@@ -138,6 +138,7 @@ function buildInstruction(si: ScannedInstruction, from: number, text: string, li
 
   // Flags: leading `--name[=value]` words, with BuildKit's quote and backslash handling.
   const flags: Flag[] = [];
+  const flagValueStart = new Map<Flag, number>();
   for (;;) {
     while (p < logical.length && SPACE.test(logical[p]!)) p++;
     if (!(logical[p] === '-' && logical[p + 1] === '-')) break;
@@ -173,6 +174,7 @@ function buildInstruction(si: ScannedInstruction, from: number, text: string, li
     if (eq >= 0) {
       flag.value = word.slice(eq + 1);
       flag.valueSpan = span(nameEnd + 1, p);
+      flagValueStart.set(flag, nameEnd + 1);
     }
     flags.push(flag);
   }
@@ -233,7 +235,12 @@ function buildInstruction(si: ScannedInstruction, from: number, text: string, li
     mounts: [],
   };
   if (argsText) ins.argsSpan = span(p, argsEnd);
-  if (keyword === 'RUN') ins.mounts = flags.filter((f) => f.name === 'mount').map((f) => parseMount(f, text));
+  if (keyword === 'RUN') {
+    ins.mounts = flags.filter((f) => f.name === 'mount').map((f) => {
+      const v = flagValueStart.get(f)!;
+      return parseMount(f, (a, b) => ({ span: span(v + a, v + b), crossesLines: !withinOneSegment(segments, v + a, v + b) }));
+    });
+  }
   if (keyword === 'ONBUILD' && argsText) {
     ins.trigger = buildInstruction(si, p, text, lineOf);
     ins.trigger.stage = -1;
@@ -254,36 +261,34 @@ function makeStage(from: Instruction, index: number): Stage {
 
 const MOUNT_ALIASES: Record<string, string> = { dst: 'target', destination: 'target', src: 'source', ro: 'readonly' };
 
-function parseMount(flag: Flag, text: string): Mount {
+type SpanOf = (a: number, b: number) => { span: Span; crossesLines: boolean };
+
+/** Splits a `--mount` value into CSV fields (as BuildKit does); `spanOf` maps value offsets to source spans. */
+function parseMount(flag: Flag, spanOf: SpanOf): Mount {
   const options: MountOption[] = [];
-  if (flag.valueSpan && flag.value !== undefined) {
-    // Offsets inside the value: walk the source text of the value span so that spans stay exact even when the
-    // value crosses a continuation (then the flag is marked crossesLines and editing helpers refuse).
-    const value = flag.value;
-    const base = text.slice(flag.valueSpan.start, flag.valueSpan.end) === value ? flag.valueSpan.start : -1;
-    let fieldStart = 0;
-    let quote = false;
-    for (let i = 0; i <= value.length; i++) {
-      const ch = value[i];
-      if (ch === '"') quote = !quote;
-      if (i === value.length || (ch === ',' && !quote)) {
-        const field = value.slice(fieldStart, i);
-        if (field.length) {
-          const eq = field.indexOf('=');
-          const rawKey = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase().replace(/^"|"$/g, '');
-          const opt: MountOption = {
-            key: rawKey,
-            span: base >= 0 ? { start: base + fieldStart, end: base + i } : { ...flag.span },
-          };
-          if (eq >= 0) {
-            opt.value = field.slice(eq + 1).replace(/^"(.*)"$/, '$1');
-            if (base >= 0) opt.valueSpan = { start: base + fieldStart + eq + 1, end: base + i };
-          }
-          options.push(opt);
-        }
-        fieldStart = i + 1;
+  const value = flag.value ?? '';
+  let fieldStart = 0;
+  let quote = false;
+  for (let i = 0; i <= value.length; i++) {
+    const ch = value[i];
+    if (ch === '"') quote = !quote;
+    if (i < value.length && (ch !== ',' || quote)) continue;
+    const field = value.slice(fieldStart, i);
+    if (field.length) {
+      const eq = field.indexOf('=');
+      const whole = spanOf(fieldStart, i);
+      const opt: MountOption = {
+        key: (eq < 0 ? field : field.slice(0, eq)).trim().replace(/^"|"$/g, '').toLowerCase(),
+        span: whole.span,
+        crossesLines: whole.crossesLines,
+      };
+      if (eq >= 0) {
+        opt.value = field.slice(eq + 1).replace(/^"(.*)"$/, '$1');
+        opt.valueSpan = spanOf(fieldStart + eq + 1, i).span;
       }
+      options.push(opt);
     }
+    fieldStart = i + 1;
   }
   const canonical = (k: string) => MOUNT_ALIASES[k] ?? k;
   const get = (key: string) => {

@@ -7,13 +7,15 @@ import * as fs from 'node:fs';
 import type { LineEnding, SourceFile } from '../types.js';
 
 /** Files above this size are refused unless `maxBytes` says otherwise. */
-export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+// Real Dockerfiles are kilobytes; past 1 MiB parsing alone takes seconds (dockerfile-ast is superlinear on
+// huge lines), so larger files are refused up front with a clear error rather than stalling a run.
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
 export type DecodeResult = { ok: true; source: SourceFile } | { ok: false; error: string };
 export type ReadResult = { ok: true; source: SourceFile; mode: number } | { ok: false; error: string };
 
 export interface ReadOptions {
-  /** Refuse files larger than this many bytes (default 8 MiB). */
+  /** Refuse files larger than this many bytes (default 1 MiB). */
   maxBytes?: number;
 }
 

@@ -60,12 +60,21 @@ interface PhysicalLine {
   next: number;
 }
 
-const DIRECTIVE_RE = /^#[ \t\v\f\r]*([a-zA-Z][a-zA-Z0-9]*)[ \t\v\f\r]*=[ \t\v\f\r]*(.+?)[ \t\v\f\r]*$/;
+// BuildKit's `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`, with the value's trailing blanks trimmed in code:
+// a lazy `(.+?)\s*$` backtracks quadratically on long lines of blanks.
+const DIRECTIVE_RE = /^#[ \t\v\f\r]*([a-zA-Z][a-zA-Z0-9]*)[ \t\v\f\r]*=[ \t\v\f\r]*(.*)$/;
 const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
 const HEREDOC_RE = /^(\d*)<<(-?)([^<]*)$/;
 // Go's unicode.IsSpace, which BuildKit uses to trim leading whitespace.
 const LEADING_SPACE_RE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 const HEREDOC_KEYWORDS = new Set(['run', 'copy', 'add']);
+
+/** `s` without trailing blanks; a loop, because `/\s+$/` is quadratic on long runs of blanks. */
+function trimEndBlanks(s: string): string {
+  let end = s.length;
+  while (end > 0 && ' \t\v\f\r'.includes(s[end - 1]!)) end--;
+  return s.slice(0, end);
+}
 
 function splitLines(text: string): PhysicalLine[] {
   const lines: PhysicalLine[] = [];
@@ -130,15 +139,15 @@ export function scan(text: string): ScanResult {
     if (directivesDone) return false;
     const m = DIRECTIVE_RE.exec(token);
     const name = m?.[1]?.toLowerCase();
-    if (!m || !name || !KNOWN_DIRECTIVES.has(name)) {
+    const value = trimEndBlanks(m?.[2] ?? '');
+    if (!m || !name || !value || !KNOWN_DIRECTIVES.has(name)) {
       directivesDone = true;
       return false;
     }
     if (seen.has(name)) throw new DockerfileSyntaxError(`only one ${name} parser directive can be used`, lineIndex + 1);
     seen.add(name);
-    const value = m[2]!;
     const tokenStart = lines[lineIndex]!.contentEnd - token.length;
-    const valueStart = tokenStart + token.replace(/[ \t\v\f\r]+$/, '').length - value.length;
+    const valueStart = tokenStart + trimEndBlanks(token).length - value.length;
     if (name === 'escape') {
       if (value !== '`' && value !== '\\') throw new DockerfileSyntaxError(`invalid escape token '${value}' does not match \` or \\`, lineIndex + 1);
       escape = value;
