@@ -24,6 +24,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'list-transforms', type: 'boolean', description: 'Same as --list' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'No summary line or warnings on stderr (errors are still named)' },
   { name: 'color', type: 'boolean', description: 'Color the diff (default: when stdout is a terminal; NO_COLOR and FORCE_COLOR are honoured)' },
+  { name: 'jobs', alias: 'j', type: 'number', description: 'Parallelism (accepted; files are currently processed one at a time)' },
   { name: 'time-limit', type: 'number', default: 10, description: 'Seconds one file may take before it is refused' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'Show this help' },
   { name: 'version', type: 'boolean', description: 'Show the version' },
@@ -40,6 +41,8 @@ export interface CliArgs {
   quiet: boolean;
   color?: boolean;
   timeLimit: number;
+  /** -j/--jobs; accepted and validated, not used yet (the runner is sequential). */
+  jobs?: number;
   help: boolean;
   version: boolean;
   /** Options dockshift does not know, camelCased, for the transforms. */
@@ -63,7 +66,8 @@ export async function parseArgs(argv: string[]): Promise<CliArgs> {
     array: OPTIONS.filter((o) => o.type === 'array').map((o) => o.name),
     number: OPTIONS.filter((o) => o.type === 'number').map((o) => o.name),
     default: { verify: true, format: 'diff', 'time-limit': 10 },
-    configuration: { 'parse-numbers': false, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'strip-aliased': true },
+    // greedy-arrays off: `-t NAME PATH` is one transform and one path, not two transforms.
+    configuration: { 'parse-numbers': false, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'strip-aliased': true, 'greedy-arrays': false },
   });
   const transformOptions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(parsed)) {
@@ -76,6 +80,15 @@ export async function parseArgs(argv: string[]): Promise<CliArgs> {
   if (parsed.write && parsed.check) throw new UsageError('--write and --check cannot be used together');
   const timeLimit = Number(parsed['time-limit']);
   if (!(timeLimit > 0)) throw new UsageError('--time-limit must be a positive number of seconds');
+  let jobs: number | undefined;
+  if (parsed.jobs !== undefined) {
+    jobs = Number(parsed.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer; got "${String(parsed.jobs)}"`);
+  }
+  if (parsed.transform !== undefined) {
+    const names = (parsed.transform as unknown[]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
+    if (names.length === 0) throw new UsageError('-t/--transform needs a transform name or a path to a transform module');
+  }
   const args: CliArgs = {
     paths: (parsed._ as unknown[]).map(String),
     write: !!parsed.write,
@@ -91,6 +104,7 @@ export async function parseArgs(argv: string[]): Promise<CliArgs> {
   };
   if (parsed.transform !== undefined) args.transform = (parsed.transform as unknown[]).map(String);
   if (parsed.color !== undefined) args.color = !!parsed.color;
+  if (jobs !== undefined) args.jobs = jobs;
   return args;
 }
 
