@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const uvuBin = path.join(root, 'node_modules', 'uvu', 'bin.js');
-const res = spawnSync(process.execPath, [uvuBin, 'dist/test', '\\.test\\.js$'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+function testEnv() {
+  const env = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR; // Node warns when both are set
+  return env;
+}
+const res = spawnSync(process.execPath, [uvuBin, 'dist/test', '\\.test\\.js$'], { cwd: root, encoding: 'utf8', env: testEnv() });
 process.stdout.write(res.stdout ?? '');
 process.stderr.write(res.stderr ?? '');
 

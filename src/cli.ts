@@ -60,7 +60,7 @@ export async function main(io: CliIO): Promise<number> {
     const out = formatResult(args.format, result, { color: args.format === 'diff' && useColor(args.color, io), toolVersion: version() });
     if (out) io.stdout.write(out);
     reportProblems(result, args.quiet, io);
-    if (!args.quiet) io.stderr.write(summaryLine(result) + '\n');
+    if (!args.quiet && args.format !== 'summary') io.stderr.write(summaryLine(result) + '\n');
     if (result.totals.errors > 0) return 2;
     if (args.check && (result.totals.changed > 0 || result.totals.created > 0)) return 1;
     return 0;
@@ -74,14 +74,15 @@ export async function main(io: CliIO): Promise<number> {
   }
 }
 
-/** Errors are always named on stderr; warnings (refusals) too unless --quiet. */
+/** Errors are always named on stderr; warnings, refusals and notes too unless --quiet (nothing is silent). */
 function reportProblems(result: RunResult, quiet: boolean, io: CliIO): void {
   for (const o of result.outcomes) {
     for (const m of o.messages) {
-      if (m.level === 'info' || (quiet && m.level !== 'error')) continue;
+      if (quiet && m.level !== 'error') continue;
       const where = m.line ? `${o.path}:${m.line}` : o.path;
       const who = m.transform ? ` [${m.transform}]` : '';
-      io.stderr.write(`${where}: ${m.level}: ${m.message}${who}\n`);
+      const level = m.level === 'info' ? 'note' : m.level;
+      io.stderr.write(`${where}: ${level}: ${m.message}${who}\n`);
     }
   }
 }

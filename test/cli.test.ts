@@ -849,18 +849,21 @@ test('symlinks found by walking are neither followed nor written (outside and in
   }
 });
 
-test('--write over a symlink named explicitly refuses to write through it (exit 2)', () => {
+test('a symlink named explicitly is never changed through: dry run, --check and --write agree (skipped, exit 0)', () => {
   const root = tmp();
   symlinkTree(root);
   const before = snapshot(root);
-  const r = cli(root, '-t', 'syntax-directive', '--write', 'Dockerfile');
-  assert.is(r.status, 2);
-  assert.match(r.stderr, /^Dockerfile: error: .*symbolic link/m);
-  assertUntouched(before, snapshot(root), 'symlink --write');
+  for (const mode of [[], ['--check'], ['--write']]) {
+    const r = cli(root, '-t', 'syntax-directive', ...mode, 'Dockerfile');
+    assert.is(r.status, 0, `exit status with ${mode.join(' ') || 'dry run'}`);
+    assert.is(r.stdout, '', 'no diff that --write would not apply');
+    assert.match(r.stderr, /^Dockerfile: warning: is a symbolic link/m);
+  }
+  assertUntouched(before, snapshot(root), 'symlink');
   const { report } = cliJson(root, '-t', 'syntax-directive', '--write', '-q', 'Dockerfile');
-  assert.is(report.files[0]!.status, 'error');
+  assert.is(report.files[0]!.status, 'skipped');
   assert.match(report.files[0]!.messages.map((m) => m.message).join('\n'), 'symbolic link');
-  assert.equal(report.totals, { scanned: 1, changed: 0, created: 0, unchanged: 0, skipped: 0, errors: 1 });
+  assert.equal(report.totals, { scanned: 1, changed: 0, created: 0, unchanged: 0, skipped: 1, errors: 0 });
   assertUntouched(before, snapshot(root), 'symlink --write (json)');
 });
 

@@ -78,7 +78,8 @@ test('NotIdempotent: refused, named, original text kept', async () => {
   assert.ok(e.message.startsWith('NotIdempotent:'), e.message);
   assert.match(e.message, 'append-comment');
   assert.is(e.transform, 'append-comment');
-  assert.is(e.line, 4, 'the line the second pass changes again');
+  assert.match(e.message, 'changes line 4 of the result again', 'the line the second pass changes again');
+  assert.is(e.line, undefined, 'no `line`: line 4 exists only in the refused result, not in the file on disk');
   assert.is(r.text, SRC);
   assert.equal(r.transforms, []);
   assert.equal(r.emitted, []);
@@ -139,7 +140,8 @@ test('UnparseableOutput: refused, named, original kept', async () => {
   assert.match(e.message, 'unterminated');
   assert.match(e.message, /heredoc/);
   assert.is(e.transform, 'unterminated');
-  assert.is(e.line, 3);
+  assert.match(e.message, 'near line 3 of its output');
+  assert.is(e.line, undefined, 'the line is one of the refused output, so it is not reported as a line of the file');
   assert.is(r.text, SRC);
 });
 
@@ -298,6 +300,26 @@ test('the support transforms load (.mjs/.cjs/.ts) and behave like the inline one
     assert.ok(e.message.startsWith(kind + ':'), e.message);
     assert.is(e.transform, t.meta.name);
   }
+});
+
+test('message lines refer to the file on disk, also for transforms later in a chain', async () => {
+  const addTop = transform('add-top', (file) => (file.source.startsWith('# added') ? undefined : '# added\n# lines\n' + file.source));
+  const reportRun = transform('report-run', (_file, api) => {
+    for (const ins of api.model.instructions) if (ins.keyword === 'RUN') api.report('found RUN', ins.span);
+    return undefined;
+  });
+  const r = await run('FROM a\n# dockshift-ignore\nRUN true\n', [addTop, reportRun]);
+  assert.is(r.status, 'changed');
+  const found = r.messages.find((m) => m.message === 'found RUN')!;
+  const note = r.messages.find((m) => m.message.includes('dockshift-ignore'))!;
+  assert.is(found.line, 3, 'the RUN is line 3 of the original even though it is line 5 of the intermediate text');
+  assert.is(note.line, 3);
+});
+
+test('lineMapper: head and tail map exactly, a changed region maps to its first line', async () => {
+  const { lineMapper } = await import('../src/runner/process.js');
+  const map = lineMapper('a\nb\nc\nd\n', 'a\nX\nY\nZ\nc\nd\n');
+  assert.equal([1, 2, 3, 4, 5, 6].map(map), [1, 2, 2, 2, 3, 4]);
 });
 
 test.run();

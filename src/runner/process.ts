@@ -70,13 +70,37 @@ async function withDeadline<T>(value: T | Promise<T>, deadline: number | undefin
   }
 }
 
+/**
+ * Maps a line of `after` to the line of `before` it came from: lines in the unchanged head and tail map
+ * exactly; lines inside the changed region map to its first line. Cheap, and exact for the single-region
+ * changes transforms make; used so that every message's line refers to the file as it is on disk.
+ */
+export function lineMapper(before: string, after: string): (line: number) => number {
+  const a = before.split('\n');
+  const b = after.split('\n');
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  return (line) => {
+    if (line <= head) return line;
+    if (line > b.length - tail) return line - (b.length - a.length);
+    return Math.min(head + 1, a.length);
+  };
+}
+
 async function runPass(model: DockerfileModel, input: ProcessInput, context: () => BuildContext): Promise<PassResult> {
   const state: ApiState = { messages: [], emitted: [], skipped: false };
   const changedBy: string[] = [];
   let firstChange: PassResult['firstChange'];
   let current = model;
+  let toOriginal = (line: number) => line;
   for (const t of input.transforms) {
     const name = t.meta.name;
+    const messagesBefore = state.messages.length;
+    const mapLines = () => {
+      for (const m of state.messages.slice(messagesBefore)) if (m.line !== undefined) m.line = toOriginal(m.line);
+    };
     if (input.deadline !== undefined && Date.now() > input.deadline) throw new Refusal('TimeLimit', `time limit exceeded before ${name} ran`);
     const api = createApi(current, name, context, state);
     const emittedBefore = state.emitted.length;
@@ -89,6 +113,7 @@ async function runPass(model: DockerfileModel, input: ProcessInput, context: () 
         state.skipped = true;
         state.messages.push({ transform: name, level: 'warning', message: `left alone: ${e.reason}`, line: current.lineOf(e.span.start) });
         state.emitted.length = emittedBefore;
+        mapLines();
         continue;
       }
       throw new Refusal('TransformError', `transform ${name} threw: ${(e as Error)?.message ?? String(e)}`, undefined, name);
@@ -96,15 +121,20 @@ async function runPass(model: DockerfileModel, input: ProcessInput, context: () 
     if (out !== undefined && out !== null && typeof out !== 'string') {
       throw new Refusal('TransformError', `transform ${name} returned ${typeof out}; expected a string, null or undefined`, undefined, name);
     }
+    mapLines();
     if (state.emitted.length > emittedBefore && !changedBy.includes(name)) changedBy.push(name);
     if (typeof out !== 'string' || out === current.source.text) continue;
     const line = firstDifferentLine(current.source.text, out);
+    const previous = toOriginal;
+    const step = lineMapper(current.source.text, out);
+    toOriginal = (l) => previous(step(l));
     let next: DockerfileModel;
     try {
       next = parseDockerfile({ ...current.source, text: out });
     } catch (e) {
       const why = e instanceof DockerfileSyntaxError ? e.message : String(e);
-      throw new Refusal('UnparseableOutput', `transform ${name} produced a Dockerfile that does not parse (${why}); original kept`, line, name);
+      // The line is one of the rejected output, not of the file on disk: it goes in the text, not in `line`.
+      throw new Refusal('UnparseableOutput', `transform ${name} produced a Dockerfile that does not parse (${why}, near line ${line} of its output); original kept`, undefined, name);
     }
     firstChange ??= { transform: name, line };
     if (!changedBy.includes(name)) changedBy.push(name);
@@ -159,7 +189,7 @@ export async function processSource(input: ProcessInput): Promise<ProcessResult>
       const second = await runPass(first.model, input, overlay(input.context, first.state.emitted));
       if (second.firstChange) {
         const { transform, line } = second.firstChange;
-        throw new Refusal('NotIdempotent', `transform ${transform} is not idempotent: a second pass changes line ${line} again; original kept`, line, transform);
+        throw new Refusal('NotIdempotent', `transform ${transform} is not idempotent: a second pass changes line ${line} of the result again; original kept`, undefined, transform);
       }
       const emittedNow = new Map(first.state.emitted.map((e) => [e.rel, e.content]));
       for (const e of second.state.emitted) {

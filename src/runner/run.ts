@@ -1,7 +1,7 @@
 // The whole run: discover → read → process each file → collect emitted files → (write). Files are independent:
 // one that fails is an `error` outcome and the others go on.
 
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fsContext } from '../context/build-context.js';
 import type { ContextListingCache } from '../context/build-context.js';
@@ -93,6 +93,12 @@ export async function run(opts: RunOptions): Promise<RunResult> {
       outcome.transforms = result.transforms;
       outcome.messages = result.messages;
       if (result.status === 'changed') outcome.after = result.text;
+      if (result.status === 'changed' && isSymlink(file.abs)) {
+        // Dry run, --check and --write must agree, and a change is never written through a link.
+        outcome.status = 'skipped';
+        delete outcome.after;
+        outcome.messages.push({ level: 'warning', message: 'is a symbolic link: changes are not made through links; run dockshift on the file it points to' });
+      }
       if (location || result.emitted.length) outcome.context = { path: toPosix(path.relative(cwd, locate().root)) || '.', origin: locate().origin };
       for (const e of result.emitted) {
         const abs = path.resolve(locate().root, e.rel);
@@ -105,6 +111,14 @@ export async function run(opts: RunOptions): Promise<RunResult> {
 
   if (opts.write) await writeOutcomes(outcomes);
   return { outcomes, totals: countTotals(outcomes), elapsed: performance.now() - started };
+}
+
+function isSymlink(abs: string): boolean {
+  try {
+    return lstatSync(abs).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** One outcome per generated file, placed after the first Dockerfile that emitted it; differing contents are an error. */
