@@ -55,6 +55,7 @@ export async function main(io: CliIO): Promise<number> {
       write: args.write,
       verify: args.verify,
       timeLimitMs: args.timeLimit * 1000,
+      jobs: args.jobs ?? 'auto',
     });
     const { formatResult, summaryLine } = await import('./report/index.js');
     const out = formatResult(args.format, result, { color: args.format === 'diff' && useColor(args.color, io), toolVersion: version() });

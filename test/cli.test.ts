@@ -867,4 +867,35 @@ test('a symlink named explicitly is never changed through: dry run, --check and 
   assertUntouched(before, snapshot(root), 'symlink --write (json)');
 });
 
+test('--time-limit stops a transform stuck in a synchronous loop; the other files are still processed', () => {
+  const root = tmp();
+  write(root, {
+    'a/Dockerfile': 'FROM a\n',
+    'b/Dockerfile': 'FROM b\n',
+    'hang.mjs': "export default function (file) { if (file.source.includes('FROM a')) for (;;); return file.source.replace('FROM', 'from'); }\n",
+  });
+  const started = Date.now();
+  const r = cli(root, '-t', './hang.mjs', '--time-limit', '1', '.');
+  assert.ok(Date.now() - started < 8000, 'the run ends soon after the limit');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /^a\/Dockerfile: error: TimeLimit: /m);
+  assert.match(r.stdout, /\+from b/);
+});
+
+test('-j 2 gives exactly the output of -j 1 (order, diff, JSON totals)', () => {
+  const root = tmp();
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 30; i++) files[`svc${String(i).padStart(2, '0')}/Dockerfile`] = i % 3 === 0 ? '# syntax=docker/dockerfile:1\nFROM a\n' : `FROM node:${i}\nRUN echo ${i}\n`;
+  files['bad/Dockerfile'] = 'FROM a\nRUN <<EOF\n';
+  write(root, files);
+  const one = cli(root, '-j', '1', '.');
+  const two = cli(root, '-j', '2', '.');
+  assert.is(two.stdout, one.stdout);
+  assert.is(two.status, 2);
+  assert.is(one.status, 2);
+  const j1 = cliJson(root, '-j', '1', '-q', '.').report;
+  const j2 = cliJson(root, '-j', '2', '-q', '.').report;
+  assert.equal(j2, j1);
+});
+
 test.run();

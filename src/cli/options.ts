@@ -24,7 +24,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'list-transforms', type: 'boolean', description: 'Same as --list' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'No summary line or warnings on stderr (errors are still named)' },
   { name: 'color', type: 'boolean', description: 'Color the diff (default: when stdout is a terminal; NO_COLOR and FORCE_COLOR are honoured)' },
-  { name: 'jobs', alias: 'j', type: 'number', description: 'Parallelism (accepted; files are currently processed one at a time)' },
+  { name: 'jobs', alias: 'j', type: 'number', description: 'Worker threads (default: one per 200 files, at most 4; custom transforms always run in a worker under the time limit)' },
   { name: 'time-limit', type: 'number', default: 10, description: 'Seconds one file may take before it is refused' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'Show this help' },
   { name: 'version', type: 'boolean', description: 'Show the version' },
@@ -41,7 +41,7 @@ export interface CliArgs {
   quiet: boolean;
   color?: boolean;
   timeLimit: number;
-  /** -j/--jobs; accepted and validated, not used yet (the runner is sequential). */
+  /** -j/--jobs; undefined = auto. */
   jobs?: number;
   help: boolean;
   version: boolean;

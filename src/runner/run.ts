@@ -1,16 +1,15 @@
 // The whole run: discover → read → process each file → collect emitted files → (write). Files are independent:
 // one that fails is an `error` outcome and the others go on.
 
-import { lstatSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { fsContext } from '../context/build-context.js';
 import type { ContextListingCache } from '../context/build-context.js';
 import { discover } from '../context/discover.js';
-import { defaultContext } from '../context/resolve.js';
-import type { ContextLocation } from '../context/resolve.js';
-import { readSource } from '../dockerfile/read.js';
 import type { Outcome, RunResult, Totals, Transform } from '../types.js';
-import { processSource } from './process.js';
+import { BUILTIN_TRANSFORMS } from '../../transforms/index.js';
+import { processFile, toPosix } from './file.js';
+import type { FileSettings, FileWork } from './file.js';
 import { writeOutcomes } from './write.js';
 
 export interface RunOptions {
@@ -26,11 +25,12 @@ export interface RunOptions {
   verify?: boolean;
   /** Per-file time limit in ms (default 10 s). */
   timeLimitMs?: number;
-  /** Called after each Dockerfile is processed. */
+  /** Worker threads: a number, or 'auto' (default: one per 200 files, at most 4 and the core count). */
+  jobs?: number | 'auto';
+  /** Called after each Dockerfile is processed (in completion order). */
   onFile?: (outcome: Outcome, done: number, total: number) => void;
 }
 
-const toPosix = (p: string) => p.split(path.sep).join('/');
 
 export function emptyTotals(): Totals {
   return { scanned: 0, changed: 0, created: 0, unchanged: 0, skipped: 0, errors: 0 };
@@ -66,59 +66,50 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     outcomes.push({ path: toPosix(e.path), absPath: path.resolve(cwd, e.path), kind: 'dockerfile', status: 'error', transforms: [], messages: [{ level: 'error', message: e.error }] });
   }
 
-  const listings: ContextListingCache = new Map();
-  const generated = new Map<string, Generated>();
+  const settings: FileSettings = { cwd, transforms: opts.transforms, transformOptions: opts.transformOptions ?? {}, verify, timeLimitMs: timeLimit };
+  const files = found.files;
+  const work: FileWork[] = new Array<FileWork>(files.length);
   let done = 0;
-  for (const file of found.files) {
-    const outcome: Outcome = { path: file.rel, absPath: file.abs, kind: 'dockerfile', status: 'unchanged', transforms: [], messages: [] };
-    outcomes.push(outcome);
-    const read = readSource(file.abs, file.rel);
-    if (!read.ok) {
-      outcome.status = 'error';
-      outcome.messages.push({ level: 'error', message: read.error });
-    } else {
-      outcome.before = read.source.text;
-      outcome.mode = read.mode;
-      let location: ContextLocation | undefined;
-      const locate = () => (location ??= defaultContext(file.abs));
-      const result = await processSource({
-        source: read.source,
-        transforms: opts.transforms,
-        options: opts.transformOptions ?? {},
-        context: () => fsContext(locate().root, file.abs, locate().origin, listings),
-        verify,
-        deadline: Date.now() + timeLimit,
-      });
-      outcome.status = result.status;
-      outcome.transforms = result.transforms;
-      outcome.messages = result.messages;
-      if (result.status === 'changed') outcome.after = result.text;
-      if (result.status === 'changed' && isSymlink(file.abs)) {
-        // Dry run, --check and --write must agree, and a change is never written through a link.
-        outcome.status = 'skipped';
-        delete outcome.after;
-        outcome.messages.push({ level: 'warning', message: 'is a symbolic link: changes are not made through links; run dockshift on the file it points to' });
-      }
-      if (location || result.emitted.length) outcome.context = { path: toPosix(path.relative(cwd, locate().root)) || '.', origin: locate().origin };
-      for (const e of result.emitted) {
-        const abs = path.resolve(locate().root, e.rel);
-        collectEmitted(generated, outcomes, abs, toPosix(path.relative(cwd, abs)), e.content, e.transform, file.rel);
-      }
-    }
-    done++;
-    opts.onFile?.(outcome, done, found.files.length);
+  const record = (index: number, w: FileWork) => {
+    work[index] = w;
+    opts.onFile?.(w.outcome, ++done, files.length);
+  };
+  const jobs = chooseJobs(opts.jobs ?? 'auto', files.length);
+  const origins = transferableOrigins(opts.transforms);
+  // Untrusted code (custom transforms) always runs under the watchdog; built-ins are linear-time and run
+  // in-process unless parallelism pays.
+  const custom = opts.transforms.some((t) => !Object.hasOwn(BUILTIN_TRANSFORMS, t.origin));
+  if (origins && files.length > 0 && (jobs > 1 || custom)) {
+    const { runInPool } = await import('./pool.js');
+    const { transforms: _omit, ...rest } = settings;
+    await runInPool(files, { origins, settings: rest }, jobs, record);
+  } else {
+    const listings: ContextListingCache = new Map();
+    for (let i = 0; i < files.length; i++) record(i, await processFile(files[i]!, settings, listings));
+  }
+
+  const generated = new Map<string, Generated>();
+  for (const w of work) {
+    outcomes.push(w.outcome);
+    for (const e of w.emitted) collectEmitted(generated, outcomes, e.abs, e.rel, e.content, e.transform, w.outcome.path);
   }
 
   if (opts.write) await writeOutcomes(outcomes);
   return { outcomes, totals: countTotals(outcomes), elapsed: performance.now() - started };
 }
 
-function isSymlink(abs: string): boolean {
-  try {
-    return lstatSync(abs).isSymbolicLink();
-  } catch {
-    return false;
-  }
+/** Files per worker below which threads cost more than they save (measured with npm run bench). */
+const FILES_PER_WORKER = 200;
+
+export function chooseJobs(jobs: number | 'auto', files: number): number {
+  if (jobs !== 'auto') return Math.max(1, Math.floor(jobs));
+  return Math.max(1, Math.min(availableParallelism(), 4, Math.floor(files / FILES_PER_WORKER)));
+}
+
+/** Workers load transforms again by origin; that works for built-ins and module files, not for in-memory ones. */
+function transferableOrigins(transforms: Transform[]): string[] | undefined {
+  const origins = transforms.map((t) => t.origin);
+  return origins.every((o) => Object.hasOwn(BUILTIN_TRANSFORMS, o) || (path.isAbsolute(o) && existsSync(o))) ? origins : undefined;
 }
 
 /** One outcome per generated file, placed after the first Dockerfile that emitted it; differing contents are an error. */
