@@ -11,7 +11,7 @@ export type { ProcessInput, ProcessResult } from './runner/process.js';
 export { run, countTotals } from './runner/run.js';
 export type { RunOptions } from './runner/run.js';
 export { resolveTransforms, loadTransform, loadBuiltins, loadRecommended } from './transform/load.js';
-export type { DockshiftApi, EmittedFile } from './transform/api.js';
+export type { EmittedFile } from './transform/api.js';
 export { formatResult, FORMATS } from './report/index.js';
 export type { FormatName } from './report/index.js';
 export { UsageError } from './errors.js';

@@ -241,6 +241,8 @@ export interface TransformApi {
   /** Create or replace a file relative to the build context (e.g. `.dockerignore`). */
   emitFile(rel: string, content: string): void;
   report(message: string | MessageInput, at?: Span): void;
+  /** Leave (part of) the file alone on purpose and say why; the file is `skipped` when nothing else changed it. */
+  skip(reason: string, at?: Span): void;
   /** The transform's own name, for messages. */
   name: string;
   /** Instruction-level suppressions for this transform. */

@@ -11,6 +11,7 @@ export interface TransformModule {
 
 export const BUILTIN_TRANSFORMS: Record<string, () => Promise<TransformModule>> = {
   'syntax-directive': () => import('./syntax-directive.js') as Promise<TransformModule>,
+  'cache-id-platform': () => import('./cache-id-platform.js') as Promise<TransformModule>,
 };
 
 export const BUILTIN_ORDER = Object.keys(BUILTIN_TRANSFORMS);

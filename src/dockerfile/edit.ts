@@ -52,6 +52,12 @@ export class Editor {
     return this.edits.length;
   }
 
+  /** Why `span` may not be edited (an unsafe or suppressed region), or undefined when it may. */
+  protectedReason(span: Span): string | undefined {
+    for (const r of this.protectedRegions) if (touches(span, r.span) || (span.start <= r.span.start && r.span.end <= span.end)) return r.reason;
+    return undefined;
+  }
+
   /** Replace the text at `span`. */
   replace(span: Span, text: string): this {
     if (span.start < 0 || span.end > this.text.length || span.end < span.start) throw new EditConflictError(`edit span ${span.start}-${span.end} is outside the file`);

@@ -238,7 +238,9 @@ function buildInstruction(si: ScannedInstruction, from: number, text: string, li
   if (keyword === 'RUN') {
     ins.mounts = flags.filter((f) => f.name === 'mount').map((f) => {
       const v = flagValueStart.get(f)!;
-      return parseMount(f, (a, b) => ({ span: span(v + a, v + b), crossesLines: !withinOneSegment(segments, v + a, v + b) }));
+      // A quoted value means something else to BuildKit than its text: parse what BuildKit sees; no field spans.
+      if (f.quoted) return parseMount(f, unquoteFlagValue(f.value ?? ''), () => ({ span: { ...f.span }, crossesLines: true }));
+      return parseMount(f, f.value ?? '', (a, b) => ({ span: span(v + a, v + b), crossesLines: !withinOneSegment(segments, v + a, v + b) }));
     });
   }
   if (keyword === 'ONBUILD' && argsText) {
@@ -261,12 +263,26 @@ function makeStage(from: Instruction, index: number): Stage {
 
 const MOUNT_ALIASES: Record<string, string> = { dst: 'target', destination: 'target', src: 'source', ro: 'readonly' };
 
+/** BuildKit's extractBuilderFlags: quotes are removed and a backslash takes the next character literally. */
+export function unquoteFlagValue(raw: string): string {
+  let out = '';
+  let quote = '';
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    if (!quote && (ch === '"' || ch === "'")) quote = ch;
+    else if (quote && ch === quote) quote = '';
+    else if (ch === '\\') {
+      if (i + 1 < raw.length) out += raw[++i];
+    } else out += ch;
+  }
+  return out;
+}
+
 type SpanOf = (a: number, b: number) => { span: Span; crossesLines: boolean };
 
 /** Splits a `--mount` value into CSV fields (as BuildKit does); `spanOf` maps value offsets to source spans. */
-function parseMount(flag: Flag, spanOf: SpanOf): Mount {
+function parseMount(flag: Flag, value: string, spanOf: SpanOf): Mount {
   const options: MountOption[] = [];
-  const value = flag.value ?? '';
   let fieldStart = 0;
   let quote = false;
   for (let i = 0; i <= value.length; i++) {

@@ -20,11 +20,6 @@ export interface ApiState {
   skipped: boolean;
 }
 
-export interface DockshiftApi extends TransformApi {
-  /** Leave the file alone and say why; the file is reported as `skipped` when nothing else changed it. */
-  skip(reason: string, at?: Span): void;
-}
-
 /** Protected regions for one transform: parser disagreements plus instructions suppressed for it. */
 export function protectedRegions(model: DockerfileModel, transform: string): ProtectedRegion[] {
   const regions: ProtectedRegion[] = [...model.unsafe];
@@ -49,7 +44,7 @@ export function normalizeEmitPath(rel: string): string {
   return clean;
 }
 
-export function createApi(model: DockerfileModel, transform: string, getContext: () => BuildContext, state: ApiState): DockshiftApi {
+export function createApi(model: DockerfileModel, transform: string, getContext: () => BuildContext, state: ApiState): TransformApi {
   const line = (at?: Span) => (at ? model.lineOf(at.start) : undefined);
   const push = (level: Message['level'], message: string, at?: Span) => {
     const m: Message = { transform, level, message };
