@@ -38,4 +38,12 @@ test('the README lists the recommended transforms in the order they run', async 
   assert.equal([...positions].sort((a, b) => a - b), positions);
 });
 
+test('the cache-id-platform knowledge table in the README matches the code', async () => {
+  const { KNOWLEDGE } = await import('../transforms/cache-id-platform.js');
+  for (const k of KNOWLEDGE) {
+    const row = `| ${k.paths.split(', ').map((p) => '`' + p + '`').join(', ')} | ${k.class === 'platform' ? 'scoped' : 'shared'} | ${k.why} |`;
+    assert.ok(README.includes(row), `README row for ${k.paths}`);
+  }
+});
+
 test.run();

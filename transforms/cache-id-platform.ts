@@ -23,6 +23,8 @@ export const meta = {
 type CacheClass = 'platform' | 'shared';
 
 interface Knowledge {
+  /** Human-readable form of the pattern, for the docs (… = any directory). */
+  paths: string;
   pattern: RegExp;
   class: CacheClass;
   why: string;
@@ -34,32 +36,32 @@ interface Knowledge {
  * `shared`: platform-independent downloads, or caches that key their entries by platform themselves.
  */
 export const KNOWLEDGE: Knowledge[] = [
-  { pattern: /^\/(var\/cache\/apk|etc\/apk\/cache)(\/|$)/, class: 'platform', why: 'apk keeps per-architecture packages and indexes' },
-  { pattern: /^\/var\/cache\/apt(\/|$)/, class: 'platform', why: 'apt keeps per-architecture .deb archives' },
-  { pattern: /^\/var\/lib\/apt(\/|$)/, class: 'platform', why: 'apt package lists index one architecture' },
-  { pattern: /^\/var\/cache\/(dnf|yum|libdnf5)(\/|$)/, class: 'platform', why: 'dnf/yum keep per-architecture RPMs and repository metadata' },
-  { pattern: /^\/var\/cache\/zypp(\/|$)/, class: 'platform', why: 'zypper keeps per-architecture RPMs and metadata' },
-  { pattern: /^\/var\/cache\/pacman(\/|$)/, class: 'platform', why: 'pacman keeps per-architecture packages' },
-  { pattern: /(^|\/)node_modules(\/|$)/, class: 'platform', why: 'node_modules holds installed packages with native addons built for one platform' },
-  { pattern: /(^|\/)(\.?venv|\.virtualenvs?|virtualenv)(\/|$)/, class: 'platform', why: 'a virtualenv holds interpreter links and compiled extensions for one platform' },
-  { pattern: /(^|\/)(\.cache\/pypoetry\/virtualenvs)(\/|$)/, class: 'platform', why: 'Poetry virtualenvs hold compiled extensions for one platform' },
-  { pattern: /^\/usr\/local\/bundle(\/|$)|(^|\/)vendor\/bundle(\/|$)/, class: 'platform', why: 'installed gems include native extensions built for one platform' },
-  { pattern: /(^|\/)(\.?ccache|sccache)(\/|$)/, class: 'platform', why: 'compiler caches hold object code; under emulation one compiler path builds for several platforms' },
-  { pattern: /(^|\/)\.rustup(\/|$)/, class: 'platform', why: 'rustup keeps host toolchain binaries' },
-  { pattern: /(^|\/)target(\/|$)/, class: 'platform', why: 'a build target directory holds compiled artifacts for one platform' },
-  { pattern: /(^|\/)pkg\/mod(\/|$)/, class: 'shared', why: 'the Go module cache holds platform-independent sources' },
-  { pattern: /(^|\/)go-build(\/|$)/, class: 'shared', why: "Go's build cache keys every entry by GOOS/GOARCH itself" },
-  { pattern: /(^|\/)\.npm(\/|$)/, class: 'shared', why: "npm's cache holds registry tarballs (content-addressed)" },
-  { pattern: /(^|\/)(\.cache\/yarn|\.yarn\/cache|\.yarn\/berry\/cache|share\/\.cache\/yarn)(\/|$)/, class: 'shared', why: "Yarn's cache holds package archives" },
-  { pattern: /(^|\/)(pnpm\/store|\.pnpm-store|share\/pnpm)(\/|$)/, class: 'shared', why: "pnpm's store is content-addressed; built side effects are keyed by platform" },
-  { pattern: /(^|\/)\.cache\/pip(\/|$)/, class: 'shared', why: "pip's cache holds HTTP responses and wheels tagged by platform" },
-  { pattern: /(^|\/)\.cache\/uv(\/|$)/, class: 'shared', why: "uv's cache keys wheels and builds by platform tags" },
-  { pattern: /(^|\/)(cargo|\.cargo)\/(registry|git)(\/|$)/, class: 'shared', why: 'the cargo registry and git caches hold crate sources' },
-  { pattern: /(^|\/)\.m2(\/|$)/, class: 'shared', why: 'the Maven repository holds jars; native classifiers are separate artifacts' },
-  { pattern: /(^|\/)\.gradle(\/|$)/, class: 'shared', why: "Gradle's caches hold jars; its native libraries are stored per platform" },
-  { pattern: /(^|\/)(\.composer\/cache|\.cache\/composer)(\/|$)/, class: 'shared', why: "Composer's cache holds package archives" },
-  { pattern: /(^|\/)\.nuget\/packages(\/|$)/, class: 'shared', why: 'NuGet packages carry their runtime-specific assets under per-RID folders' },
-  { pattern: /(^|\/)\.bundle\/cache(\/|$)/, class: 'shared', why: 'cached .gem files are named by platform' },
+  { paths: '/var/cache/apk, /etc/apk/cache', pattern: /^\/(var\/cache\/apk|etc\/apk\/cache)(\/|$)/, class: 'platform', why: 'apk keeps per-architecture packages and indexes' },
+  { paths: '/var/cache/apt', pattern: /^\/var\/cache\/apt(\/|$)/, class: 'platform', why: 'apt keeps per-architecture .deb archives' },
+  { paths: '/var/lib/apt', pattern: /^\/var\/lib\/apt(\/|$)/, class: 'platform', why: 'apt package lists index one architecture' },
+  { paths: '/var/cache/dnf, /var/cache/yum, /var/cache/libdnf5', pattern: /^\/var\/cache\/(dnf|yum|libdnf5)(\/|$)/, class: 'platform', why: 'dnf/yum keep per-architecture RPMs and repository metadata' },
+  { paths: '/var/cache/zypp', pattern: /^\/var\/cache\/zypp(\/|$)/, class: 'platform', why: 'zypper keeps per-architecture RPMs and metadata' },
+  { paths: '/var/cache/pacman', pattern: /^\/var\/cache\/pacman(\/|$)/, class: 'platform', why: 'pacman keeps per-architecture packages' },
+  { paths: '…/node_modules', pattern: /(^|\/)node_modules(\/|$)/, class: 'platform', why: 'node_modules holds installed packages with native addons built for one platform' },
+  { paths: '…/venv, …/.venv, …/.virtualenvs, …/virtualenv', pattern: /(^|\/)(\.?venv|\.virtualenvs?|virtualenv)(\/|$)/, class: 'platform', why: 'a virtualenv holds interpreter links and compiled extensions for one platform' },
+  { paths: '…/.cache/pypoetry/virtualenvs', pattern: /(^|\/)(\.cache\/pypoetry\/virtualenvs)(\/|$)/, class: 'platform', why: 'Poetry virtualenvs hold compiled extensions for one platform' },
+  { paths: '/usr/local/bundle, …/vendor/bundle', pattern: /^\/usr\/local\/bundle(\/|$)|(^|\/)vendor\/bundle(\/|$)/, class: 'platform', why: 'installed gems include native extensions built for one platform' },
+  { paths: '…/ccache, …/.ccache, …/sccache', pattern: /(^|\/)(\.?ccache|sccache)(\/|$)/, class: 'platform', why: 'compiler caches hold object code; under emulation one compiler path builds for several platforms' },
+  { paths: '…/.rustup', pattern: /(^|\/)\.rustup(\/|$)/, class: 'platform', why: 'rustup keeps host toolchain binaries' },
+  { paths: '…/target', pattern: /(^|\/)target(\/|$)/, class: 'platform', why: 'a build target directory holds compiled artifacts for one platform' },
+  { paths: '…/pkg/mod', pattern: /(^|\/)pkg\/mod(\/|$)/, class: 'shared', why: 'the Go module cache holds platform-independent sources' },
+  { paths: '…/go-build', pattern: /(^|\/)go-build(\/|$)/, class: 'shared', why: "Go's build cache keys every entry by GOOS/GOARCH itself" },
+  { paths: '…/.npm', pattern: /(^|\/)\.npm(\/|$)/, class: 'shared', why: "npm's cache holds registry tarballs (content-addressed)" },
+  { paths: '…/.cache/yarn, …/.yarn/cache, …/.yarn/berry/cache', pattern: /(^|\/)(\.cache\/yarn|\.yarn\/cache|\.yarn\/berry\/cache|share\/\.cache\/yarn)(\/|$)/, class: 'shared', why: "Yarn's cache holds package archives" },
+  { paths: '…/pnpm/store, …/.pnpm-store, …/share/pnpm', pattern: /(^|\/)(pnpm\/store|\.pnpm-store|share\/pnpm)(\/|$)/, class: 'shared', why: "pnpm's store is content-addressed; built side effects are keyed by platform" },
+  { paths: '…/.cache/pip', pattern: /(^|\/)\.cache\/pip(\/|$)/, class: 'shared', why: "pip's cache holds HTTP responses and wheels tagged by platform" },
+  { paths: '…/.cache/uv', pattern: /(^|\/)\.cache\/uv(\/|$)/, class: 'shared', why: "uv's cache keys wheels and builds by platform tags" },
+  { paths: '…/cargo/registry, …/cargo/git, …/.cargo/registry, …/.cargo/git', pattern: /(^|\/)(cargo|\.cargo)\/(registry|git)(\/|$)/, class: 'shared', why: 'the cargo registry and git caches hold crate sources' },
+  { paths: '…/.m2', pattern: /(^|\/)\.m2(\/|$)/, class: 'shared', why: 'the Maven repository holds jars; native classifiers are separate artifacts' },
+  { paths: '…/.gradle', pattern: /(^|\/)\.gradle(\/|$)/, class: 'shared', why: "Gradle's caches hold jars; its native libraries are stored per platform" },
+  { paths: '…/.composer/cache, …/.cache/composer', pattern: /(^|\/)(\.composer\/cache|\.cache\/composer)(\/|$)/, class: 'shared', why: "Composer's cache holds package archives" },
+  { paths: '…/.nuget/packages', pattern: /(^|\/)\.nuget\/packages(\/|$)/, class: 'shared', why: 'NuGet packages carry their runtime-specific assets under per-RID folders' },
+  { paths: '…/.bundle/cache', pattern: /(^|\/)\.bundle\/cache(\/|$)/, class: 'shared', why: 'cached .gem files are named by platform' },
 ];
 
 const PLATFORM_VAR = /\$\{?(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)\b/;
