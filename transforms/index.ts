@@ -12,6 +12,9 @@ export interface TransformModule {
 export const BUILTIN_TRANSFORMS: Record<string, () => Promise<TransformModule>> = {
   'syntax-directive': () => import('./syntax-directive.js') as Promise<TransformModule>,
   'cache-id-platform': () => import('./cache-id-platform.js') as Promise<TransformModule>,
+  // manifest-first (registered when it lands)
+  // files-stage (registered when it lands)
+  // dockerignore-allowlist (registered when it lands)
 };
 
 export const BUILTIN_ORDER = Object.keys(BUILTIN_TRANSFORMS);
