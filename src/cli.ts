@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
-import type { RunResult } from './types.js';
+import type { Outcome, RunResult } from './types.js';
 
 export interface CliIO {
   argv: string[];
@@ -44,19 +44,27 @@ export async function main(io: CliIO): Promise<number> {
       io.stdout.write(await listTransforms(args.format === 'json'));
       return 0;
     }
+    const { loadConfig, configTransforms } = await import('./config.js');
+    const config = await loadConfig(io.cwd, args.config);
     const { resolveTransforms } = await import('./transform/load.js');
-    const transforms = await resolveTransforms(args.transform, io.cwd);
+    const transforms = await resolveTransforms(args.transform ?? (config && configTransforms(config)), io.cwd);
     const { run } = await import('./runner/run.js');
-    const result = await run({
+    const progress = !args.quiet && io.stderr.isTTY ? progressLine(io) : undefined;
+    const options: Parameters<typeof run>[0] = {
       paths: args.paths,
       cwd: io.cwd,
       transforms,
-      transformOptions: args.transformOptions,
+      transformOptions: { ...config?.config.options, ...args.transformOptions },
       write: args.write,
       verify: args.verify,
       timeLimitMs: args.timeLimit * 1000,
       jobs: args.jobs ?? 'auto',
-    });
+    };
+    if (config) options.config = config;
+    if (progress) options.onFile = progress.update;
+    const result = await run(options);
+    progress?.clear();
+    for (const w of result.warnings ?? []) if (!args.quiet) io.stderr.write(`${w}\n`);
     const { formatResult, summaryLine } = await import('./report/index.js');
     const out = formatResult(args.format, result, { color: args.format === 'diff' && useColor(args.color, io), toolVersion: version() });
     if (out) io.stdout.write(out);
@@ -73,6 +81,28 @@ export async function main(io: CliIO): Promise<number> {
     errLine(`internal error: ${(e as Error)?.stack ?? String(e)}`);
     return 2;
   }
+}
+
+/** A progress line on a terminal, for runs of more than a handful of files; redrawn at most every 100 ms. */
+function progressLine(io: CliIO): { update: (o: Outcome, done: number, total: number) => void; clear: () => void } {
+  let last = 0;
+  let shown = false;
+  let changed = 0;
+  let errors = 0;
+  return {
+    update(o, done, total) {
+      if (o.status === 'changed') changed++;
+      if (o.status === 'error') errors++;
+      const now = Date.now();
+      if (total <= 5 || (now - last < 100 && done < total)) return;
+      last = now;
+      shown = true;
+      io.stderr.write(`\r\x1b[Kdockshift: ${done}/${total} files, ${changed} changed, ${errors} errors`);
+    },
+    clear() {
+      if (shown) io.stderr.write('\r\x1b[K');
+    },
+  };
 }
 
 /** Errors are always named on stderr; warnings, refusals and notes too unless --quiet (nothing is silent). */

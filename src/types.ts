@@ -203,7 +203,7 @@ export interface TransformMeta {
   /** Link or path to the docs. */
   docs?: string;
   options?: Record<string, TransformOptionMeta>;
-  /** The transform reads the build context; the runner resolves and lists it only for these. */
+  /** The transform reads the build context or emits files into it; compose/bake/config contexts are resolved only for runs with such transforms (or custom ones). */
   readsContext?: boolean;
 }
 
@@ -288,8 +288,8 @@ export interface Outcome {
   absPath: string;
   /** File mode to keep on write. */
   mode?: number;
-  /** Where the build context came from. */
-  context?: { path: string; origin: string };
+  /** Where the build context came from: `directory`, `compose`, `bake` or `config` (and which file said so). */
+  context?: { path: string; origin: string; definedIn?: string };
 }
 
 export interface Totals {
@@ -303,6 +303,8 @@ export interface Totals {
 
 export interface RunResult {
   outcomes: Outcome[];
+  /** Problems outside any one Dockerfile (an unreadable compose or bake file), for stderr. */
+  warnings?: string[];
   totals: Totals;
   /** Milliseconds. */
   elapsed: number;

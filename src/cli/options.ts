@@ -22,6 +22,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'verify', type: 'boolean', default: true, description: 'Guard every change: re-parse it and demand that a second pass changes nothing (--no-verify: benchmarks only)' },
   { name: 'list', type: 'boolean', description: 'List the built-in transforms (with --format json: as JSON)' },
   { name: 'list-transforms', type: 'boolean', description: 'Same as --list' },
+  { name: 'config', type: 'string', description: 'Config file (default: the nearest dockshift.config.json, dockshift.config.mjs or package.json "dockshift" key, upwards from the current directory)' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'No summary line or warnings on stderr (errors are still named)' },
   { name: 'color', type: 'boolean', description: 'Color the diff (default: when stdout is a terminal; NO_COLOR and FORCE_COLOR are honoured)' },
   { name: 'jobs', alias: 'j', type: 'number', description: 'Worker threads (default: one per 200 files, at most 4; custom transforms always run in a worker under the time limit)' },
@@ -39,6 +40,7 @@ export interface CliArgs {
   verify: boolean;
   list: boolean;
   quiet: boolean;
+  config?: string;
   color?: boolean;
   timeLimit: number;
   /** -j/--jobs; undefined = auto. */
@@ -104,6 +106,7 @@ export async function parseArgs(argv: string[]): Promise<CliArgs> {
   };
   if (parsed.transform !== undefined) args.transform = (parsed.transform as unknown[]).map(String);
   if (parsed.color !== undefined) args.color = !!parsed.color;
+  if (parsed.config !== undefined) args.config = String(parsed.config);
   if (jobs !== undefined) args.jobs = jobs;
   return args;
 }

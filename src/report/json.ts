@@ -18,7 +18,7 @@ export interface JsonFile {
   transforms: string[];
   messages: JsonMessage[];
   diff?: string;
-  context?: { path: string; origin: string };
+  context?: { path: string; origin: string; definedIn?: string };
 }
 
 export interface JsonReport {
@@ -50,7 +50,10 @@ export function toJsonReport(result: RunResult): JsonReport {
       const diff = unifiedDiff(o);
       if (diff !== '') f.diff = diff;
     }
-    if (o.context) f.context = { path: o.context.path, origin: o.context.origin };
+    if (o.context) {
+      f.context = { path: o.context.path, origin: o.context.origin };
+      if (o.context.definedIn) f.context.definedIn = o.context.definedIn;
+    }
     return f;
   });
   const t = result.totals;

@@ -6,8 +6,7 @@ import path from 'node:path';
 import { fsContext } from '../context/build-context.js';
 import type { ContextListingCache } from '../context/build-context.js';
 import type { DiscoveredFile } from '../context/discover.js';
-import { defaultContext } from '../context/resolve.js';
-import type { ContextLocation } from '../context/resolve.js';
+import type { ContextLocation } from '../context/build-defs.js';
 import { readSource } from '../dockerfile/read.js';
 import type { Outcome, Transform } from '../types.js';
 import { processSource } from './process.js';
@@ -18,6 +17,16 @@ export interface FileSettings {
   transformOptions: Record<string, unknown>;
   verify: boolean;
   timeLimitMs: number;
+  /** Build contexts that are not the Dockerfile's own directory (compose, bake, config), by absolute path. */
+  contexts?: Record<string, ContextLocation>;
+}
+
+/** A transform asked for a build context that cannot be determined; it is left alone for this file. */
+export class ContextUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'ContextUnavailableError';
+  }
 }
 
 export interface EmittedAbs {
@@ -55,12 +64,20 @@ export async function processFile(file: DiscoveredFile, settings: FileSettings, 
   outcome.before = read.source.text;
   outcome.mode = read.mode;
   let location: ContextLocation | undefined;
-  const locate = () => (location ??= defaultContext(file.abs));
+  const locate = () => (location ??= settings.contexts?.[file.abs] ?? { root: path.dirname(file.abs), origin: 'directory' });
+  const openContext = () => {
+    const loc = locate();
+    if (loc.conflicts?.length) {
+      const where = [{ root: loc.root, definedIn: loc.definedIn ?? '' }, ...loc.conflicts].map((c) => `${toPosix(path.relative(settings.cwd, c.root)) || '.'} (${toPosix(path.relative(settings.cwd, c.definedIn))})`);
+      throw new ContextUnavailableError(`the build context is ambiguous: ${where.join(' or ')}; set it in dockshift.config.json "contexts"`);
+    }
+    return fsContext(loc.root, file.abs, loc.origin, listings);
+  };
   const result = await processSource({
     source: read.source,
     transforms: settings.transforms,
     options: settings.transformOptions,
-    context: () => fsContext(locate().root, file.abs, locate().origin, listings),
+    context: openContext,
     verify: settings.verify,
     deadline: Date.now() + settings.timeLimitMs,
   });
@@ -74,7 +91,11 @@ export async function processFile(file: DiscoveredFile, settings: FileSettings, 
     delete outcome.after;
     outcome.messages.push({ level: 'warning', message: 'is a symbolic link: changes are not made through links; run dockshift on the file it points to' });
   }
-  if (location || result.emitted.length) outcome.context = { path: toPosix(path.relative(settings.cwd, locate().root)) || '.', origin: locate().origin };
+  if (location || result.emitted.length) {
+    const loc = locate();
+    outcome.context = { path: toPosix(path.relative(settings.cwd, loc.root)) || '.', origin: loc.origin };
+    if (loc.definedIn) outcome.context.definedIn = toPosix(path.relative(settings.cwd, loc.definedIn));
+  }
   for (const e of result.emitted) {
     const abs = path.resolve(locate().root, e.rel);
     emitted.push({ abs, rel: toPosix(path.relative(settings.cwd, abs)), content: e.content, transform: e.transform });

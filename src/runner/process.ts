@@ -109,9 +109,11 @@ async function runPass(model: DockerfileModel, input: ProcessInput, context: () 
       out = await withDeadline(t.fn({ path: current.source.path, source: current.source.text }, api, input.options), input.deadline, name);
     } catch (e) {
       if (e instanceof Refusal) throw e;
-      if (e instanceof ProtectedRegionError) {
+      if (e instanceof ProtectedRegionError || isContextRefusal(e)) {
         state.skipped = true;
-        state.messages.push({ transform: name, level: 'warning', message: `left alone: ${e.reason}`, line: current.lineOf(e.span.start) });
+        const m: Message = { transform: name, level: 'warning', message: `left alone: ${(e as { reason: string }).reason}` };
+        if (e instanceof ProtectedRegionError) m.line = current.lineOf(e.span.start);
+        state.messages.push(m);
         state.emitted.length = emittedBefore;
         mapLines();
         continue;
@@ -143,6 +145,11 @@ async function runPass(model: DockerfileModel, input: ProcessInput, context: () 
   const result: PassResult = { text: current.source.text, model: current, changedBy, state };
   if (firstChange) result.firstChange = firstChange;
   return result;
+}
+
+/** The runner's ContextUnavailableError (kept structural so this module needs no runner import). */
+function isContextRefusal(e: unknown): boolean {
+  return e instanceof Error && e.name === 'ContextUnavailableError' && typeof (e as { reason?: unknown }).reason === 'string';
 }
 
 /** The context a second pass sees: the first pass's emitted files are already there. */

@@ -5,7 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { ContextListingCache } from '../context/build-context.js';
+import { globToRegExp } from '../context/build-context.js';
+import { findDefinitions, locateContext } from '../context/build-defs.js';
+import type { ContextLocation } from '../context/build-defs.js';
 import { discover } from '../context/discover.js';
+import type { DiscoveredFile } from '../context/discover.js';
+import type { LoadedConfig } from '../config.js';
 import type { Outcome, RunResult, Totals, Transform } from '../types.js';
 import { BUILTIN_TRANSFORMS } from '../../transforms/index.js';
 import { processFile, toPosix } from './file.js';
@@ -25,6 +30,8 @@ export interface RunOptions {
   verify?: boolean;
   /** Per-file time limit in ms (default 10 s). */
   timeLimitMs?: number;
+  /** A loaded config file: its `ignore` globs and `contexts` apply (transforms/options are the caller's to merge). */
+  config?: LoadedConfig;
   /** Worker threads: a number, or 'auto' (default: one per 200 files, at most 4 and the core count). */
   jobs?: number | 'auto';
   /** Called after each Dockerfile is processed (in completion order). */
@@ -67,7 +74,12 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   }
 
   const settings: FileSettings = { cwd, transforms: opts.transforms, transformOptions: opts.transformOptions ?? {}, verify, timeLimitMs: timeLimit };
-  const files = found.files;
+  const files = filterIgnored(found.files, opts.config);
+  const warnings: string[] = [];
+  // Compose/bake/config contexts matter only to transforms that read the context (or might: custom ones).
+  if (opts.transforms.some((t) => t.meta.readsContext || !Object.hasOwn(BUILTIN_TRANSFORMS, t.origin))) {
+    settings.contexts = await resolveContexts(files.map((f) => f.abs), cwd, opts.config, warnings);
+  }
   const work: FileWork[] = new Array<FileWork>(files.length);
   let done = 0;
   const record = (index: number, w: FileWork) => {
@@ -95,7 +107,31 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   }
 
   if (opts.write) await writeOutcomes(outcomes);
-  return { outcomes, totals: countTotals(outcomes), elapsed: performance.now() - started };
+  const result: RunResult = { outcomes, totals: countTotals(outcomes), elapsed: performance.now() - started };
+  if (warnings.length) result.warnings = warnings;
+  return result;
+}
+
+function filterIgnored(files: DiscoveredFile[], config: LoadedConfig | undefined): DiscoveredFile[] {
+  const globs = config?.config.ignore ?? [];
+  if (globs.length === 0) return files;
+  const res = globs.map((g) => globToRegExp(g.replace(/^\.\//, '')));
+  return files.filter((f) => !res.some((re) => re.test(toPosix(path.relative(config!.dir, f.abs)))));
+}
+
+async function resolveContexts(dockerfiles: string[], cwd: string, config: LoadedConfig | undefined, warnings: string[]): Promise<Record<string, ContextLocation>> {
+  const { definitions, problems } = await findDefinitions(dockerfiles, cwd);
+  for (const p of problems) warnings.push(`${toPosix(path.relative(cwd, p.file))}: ${p.message}`);
+  const configured = new Map<string, { root: string; definedIn: string }>();
+  for (const [dockerfile, context] of Object.entries(config?.config.contexts ?? {})) {
+    configured.set(path.resolve(config!.dir, dockerfile), { root: path.resolve(config!.dir, context), definedIn: config!.file });
+  }
+  const out: Record<string, ContextLocation> = {};
+  for (const f of dockerfiles) {
+    const loc = locateContext(f, definitions, configured);
+    if (loc.origin !== 'directory') out[f] = loc;
+  }
+  return out;
 }
 
 /** Files per worker below which threads cost more than they save (measured with npm run bench). */

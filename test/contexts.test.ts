@@ -1,0 +1,140 @@
+// Build contexts from compose and bake files and the config file, end to end: a monorepo whose contexts
+// differ from the Dockerfile directories. Also config-file discovery, precedence and validation.
+
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ROOT, cli, cliJson, tmp, write } from './helpers.js';
+import type { JsonReport } from './helpers.js';
+
+const REPORT = path.join(ROOT, 'test', 'support', 'report-context.mjs');
+
+function note(report: JsonReport, file: string): string {
+  const f = report.files.find((x) => x.path === file);
+  assert.ok(f, `no entry for ${file}`);
+  return f!.messages.map((m) => m.message).join('\n');
+}
+
+function monorepo(): string {
+  const root = tmp();
+  write(root, {
+    'compose.yaml': [
+      'services:',
+      '  api:',
+      '    build:',
+      '      context: ./services/api',
+      '      dockerfile: ../../docker/api.Dockerfile',
+      '  worker:',
+      '    build: ./services/worker',
+      '  remote:',
+      '    build: https://github.com/acme/remote.git',
+      '  templated:',
+      '    build:',
+      '      context: ${CTX:-.}',
+      '',
+    ].join('\n'),
+    'docker/api.Dockerfile': 'FROM node:20\nCOPY . /app\n',
+    'services/api/package.json': '{}\n',
+    'services/worker/Dockerfile': 'FROM python:3.12\n',
+    'services/worker/app.py': 'print(1)\n',
+    'bake/docker-bake.hcl': [
+      'target "_base" {',
+      '  context = "../web"',
+      '}',
+      'target "site" {',
+      '  inherits = ["_base"]',
+      '  dockerfile = "../bake/site.Dockerfile"',
+      '}',
+      '',
+    ].join('\n'),
+    'bake/site.Dockerfile': 'FROM nginx\n',
+    'web/index.html': '<h1>hi</h1>\n',
+    'tools/docker-bake.json': JSON.stringify({ target: { cli: { context: '..', dockerfile: 'tools/cli.Dockerfile' } } }),
+    'tools/cli.Dockerfile': 'FROM golang:1.22\n',
+    'plain/Dockerfile': 'FROM alpine\n',
+    'plain/notes.txt': 'x\n',
+  });
+  return root;
+}
+
+test('compose (build string and build.context + dockerfile), bake HCL with inherits, bake JSON, and plain directories', () => {
+  const root = monorepo();
+  const { run, report } = cliJson(root, '-t', REPORT, '.');
+  assert.is(run.status, 0, run.stderr);
+  assert.match(note(report, 'docker/api.Dockerfile'), 'context origin=compose dockerfile=../../docker/api.Dockerfile files=package.json');
+  assert.match(note(report, 'services/worker/Dockerfile'), 'context origin=compose dockerfile=Dockerfile files=Dockerfile,app.py');
+  assert.match(note(report, 'bake/site.Dockerfile'), 'context origin=bake dockerfile=../bake/site.Dockerfile files=index.html');
+  assert.match(note(report, 'tools/cli.Dockerfile'), 'context origin=bake dockerfile=tools/cli.Dockerfile');
+  assert.match(note(report, 'plain/Dockerfile'), 'context origin=directory dockerfile=Dockerfile files=Dockerfile,notes.txt');
+  const api = report.files.find((f) => f.path === 'docker/api.Dockerfile') as unknown as { context: Record<string, string> };
+  assert.equal(api.context, { path: 'services/api', origin: 'compose', definedIn: 'compose.yaml' });
+  const site = report.files.find((f) => f.path === 'bake/site.Dockerfile') as unknown as { context: Record<string, string> };
+  assert.equal(site.context, { path: 'web', origin: 'bake', definedIn: 'bake/docker-bake.hcl' });
+});
+
+test('config "contexts" win over compose; two definitions that disagree make the context ambiguous (left alone)', () => {
+  const root = monorepo();
+  write(root, {
+    'dockshift.config.json': JSON.stringify({ contexts: { 'docker/api.Dockerfile': '.' } }),
+    'services/worker/docker-compose.yml': 'services:\n  w:\n    build:\n      context: ..\n      dockerfile: worker/Dockerfile\n',
+  });
+  const { report } = cliJson(root, '-t', REPORT, '.');
+  assert.match(note(report, 'docker/api.Dockerfile'), 'context origin=config dockerfile=docker/api.Dockerfile');
+  const worker = report.files.find((f) => f.path === 'services/worker/Dockerfile')!;
+  assert.is(worker.status, 'skipped');
+  assert.match(note(report, 'services/worker/Dockerfile'), /the build context is ambiguous: services\/worker \(compose.yaml\) or services \(services\/worker\/docker-compose.yml\)/);
+});
+
+test('a broken compose file is a warning on stderr, and the Dockerfiles keep their directory contexts', () => {
+  const root = tmp();
+  write(root, { 'compose.yaml': 'services: [oops\n', 'Dockerfile': 'FROM alpine\n' });
+  const r = cli(root, '-t', REPORT, '--format', 'json', '.');
+  assert.is(r.status, 0);
+  assert.match(r.stderr, /compose\.yaml: could not read build definitions/);
+  assert.match(r.stdout, 'context origin=directory');
+});
+
+test('config file: transforms and options apply; -t and CLI options override; found from a subdirectory', () => {
+  const root = tmp();
+  write(root, {
+    'dockshift.config.json': JSON.stringify({ transforms: ['syntax-directive'], options: { syntaxVersion: '1.7' } }),
+    'svc/Dockerfile': 'FROM alpine\n',
+  });
+  let r = cli(path.join(root, 'svc'), '.');
+  assert.match(r.stdout, '+# syntax=docker/dockerfile:1.7');
+  r = cli(root, '--syntax-version=1.9', '.');
+  assert.match(r.stdout, '+# syntax=docker/dockerfile:1.9');
+  r = cli(root, '-t', 'cache-id-platform', '.');
+  assert.is(r.stdout, '', '-t replaces the configured transforms');
+});
+
+test('config file: package.json "dockshift" key, .mjs, --config, and ignore globs', () => {
+  const root = tmp();
+  write(root, {
+    'package.json': JSON.stringify({ name: 'x', dockshift: { transforms: ['syntax-directive'], ignore: ['legacy/**'] } }),
+    'legacy/Dockerfile': 'FROM alpine\n',
+    'app/Dockerfile': 'FROM alpine\n',
+    'alt/dockshift.config.mjs': "export default { options: { syntaxVersion: '1-labs' } };\n",
+  });
+  const { report } = cliJson(root, '.');
+  assert.equal(report.files.map((f) => f.path), ['app/Dockerfile'], 'legacy/ is ignored by the config');
+  const r = cli(root, '--config', 'alt/dockshift.config.mjs', '-t', 'syntax-directive', 'app');
+  assert.match(r.stdout, '+# syntax=docker/dockerfile:1-labs');
+});
+
+test('config file: unknown keys and wrong types are usage errors that name them (exit 2)', () => {
+  const root = tmp();
+  write(root, { 'dockshift.config.json': JSON.stringify({ transfroms: ['x'], contexts: [] }), 'Dockerfile': 'FROM a\n' });
+  let r = cli(root, '.');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, 'unknown configuration key "transfroms"');
+  write(root, { 'dockshift.config.json': JSON.stringify({ contexts: ['x'] }) });
+  r = cli(root, '.');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, '"contexts" must be an object');
+  r = cli(root, '--config', 'nope.json', '.');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, 'config file not found: nope.json');
+});
+
+test.run();
