@@ -1,4 +1,4 @@
-// The public API. The CLI is built on exactly this.
+// The public API. The CLI is built from the same modules (imported one by one, lazily, to start fast).
 
 export type * from './types.js';
 export { parseDockerfile, sourceFromText, DockerfileSyntaxError } from './dockerfile/parse.js';
@@ -9,6 +9,10 @@ export { fsContext, memoryContext } from './context/build-context.js';
 export { processSource } from './runner/process.js';
 export type { ProcessInput, ProcessResult } from './runner/process.js';
 export { run, countTotals } from './runner/run.js';
+export { transformSource } from './runner/transform-source.js';
+export type { TransformSourceOptions } from './runner/transform-source.js';
+export { loadConfig } from './config.js';
+export type { DockshiftConfig, LoadedConfig } from './config.js';
 export type { RunOptions } from './runner/run.js';
 export { resolveTransforms, loadTransform, loadBuiltins, loadRecommended } from './transform/load.js';
 export type { EmittedFile } from './transform/api.js';
