@@ -1,5 +1,6 @@
 import type { DockerfileModel, FileInfo, Instruction, Mount, Stage, TransformApi, TransformMeta } from '../src/types.js';
 
+
 export const meta = {
   name: 'cache-id-platform',
   description: 'Give platform-specific RUN --mount=type=cache mounts an id scoped by the target platform, so multi-platform builds stop sharing incompatible caches',
@@ -9,7 +10,7 @@ export const meta = {
   options: {
     platformArg: {
       type: 'string',
-      description: 'TARGETPLATFORM (id suffix `${TARGETPLATFORM}`) or TARGETARCH (suffix `${TARGETARCH}${TARGETVARIANT}`, so arm/v6 and arm/v7 stay apart)',
+      description: 'TARGETPLATFORM (id suffix `${TARGETPLATFORM}`) or TARGETARCH (suffix `${TARGETARCH}${TARGETVARIANT}`, so arm/v6 and arm/v7 stay apart); one scheme for the whole file',
       default: 'TARGETPLATFORM',
     },
     unknownTargets: {
@@ -31,60 +32,92 @@ interface Knowledge {
 }
 
 /**
- * What a cache target holds, by its absolute path. First match wins, so specific entries come first.
- * `platform`: content differs per platform and breaks (or silently corrupts) when shared.
- * `shared`: platform-independent downloads, or caches that key their entries by platform themselves.
+ * What a cache target holds, by its path (absolute, or relative as written). First match wins, so specific
+ * entries come first. `platform`: content differs per platform and breaks (or silently mixes binaries) when
+ * shared. `shared`: platform-independent downloads, or caches that key their entries by platform themselves.
  */
 export const KNOWLEDGE: Knowledge[] = [
   { paths: '/var/cache/apk, /etc/apk/cache', pattern: /^\/(var\/cache\/apk|etc\/apk\/cache)(\/|$)/, class: 'platform', why: 'apk keeps per-architecture packages and indexes' },
   { paths: '/var/cache/apt', pattern: /^\/var\/cache\/apt(\/|$)/, class: 'platform', why: 'apt keeps per-architecture .deb archives' },
   { paths: '/var/lib/apt', pattern: /^\/var\/lib\/apt(\/|$)/, class: 'platform', why: 'apt package lists index one architecture' },
-  { paths: '/var/cache/dnf, /var/cache/yum, /var/cache/libdnf5', pattern: /^\/var\/cache\/(dnf|yum|libdnf5)(\/|$)/, class: 'platform', why: 'dnf/yum keep per-architecture RPMs and repository metadata' },
+  { paths: '/var/cache/dnf, /var/cache/yum, /var/cache/libdnf5, /var/cache/tdnf, /var/lib/dnf', pattern: /^\/var\/(cache\/(dnf|yum|libdnf5|tdnf)|lib\/dnf)(\/|$)/, class: 'platform', why: 'dnf/yum/tdnf keep per-architecture RPMs, repository metadata and system state' },
   { paths: '/var/cache/zypp', pattern: /^\/var\/cache\/zypp(\/|$)/, class: 'platform', why: 'zypper keeps per-architecture RPMs and metadata' },
   { paths: '/var/cache/pacman', pattern: /^\/var\/cache\/pacman(\/|$)/, class: 'platform', why: 'pacman keeps per-architecture packages' },
   { paths: '…/node_modules', pattern: /(^|\/)node_modules(\/|$)/, class: 'platform', why: 'node_modules holds installed packages with native addons built for one platform' },
+  { paths: '…/.cache/pypoetry/cache, …/.cache/pypoetry/artifacts', pattern: /(^|\/)\.cache\/pypoetry\/(cache|artifacts)(\/|$)/, class: 'shared', why: "Poetry's download caches hold wheels named by platform tags" },
+  { paths: '…/.cache/pypoetry', pattern: /(^|\/)\.cache\/pypoetry(\/|$)/, class: 'platform', why: 'Poetry creates its virtualenvs (compiled extensions) under this directory' },
   { paths: '…/venv, …/.venv, …/.virtualenvs, …/virtualenv', pattern: /(^|\/)(\.?venv|\.virtualenvs?|virtualenv)(\/|$)/, class: 'platform', why: 'a virtualenv holds interpreter links and compiled extensions for one platform' },
-  { paths: '…/.cache/pypoetry/virtualenvs', pattern: /(^|\/)(\.cache\/pypoetry\/virtualenvs)(\/|$)/, class: 'platform', why: 'Poetry virtualenvs hold compiled extensions for one platform' },
-  { paths: '/usr/local/bundle, …/vendor/bundle', pattern: /^\/usr\/local\/bundle(\/|$)|(^|\/)vendor\/bundle(\/|$)/, class: 'platform', why: 'installed gems include native extensions built for one platform' },
-  { paths: '…/ccache, …/.ccache, …/sccache', pattern: /(^|\/)(\.?ccache|sccache)(\/|$)/, class: 'platform', why: 'compiler caches hold object code; under emulation one compiler path builds for several platforms' },
-  { paths: '…/.rustup', pattern: /(^|\/)\.rustup(\/|$)/, class: 'platform', why: 'rustup keeps host toolchain binaries' },
+  { paths: '…/conda/pkgs, …/micromamba/pkgs', pattern: /(^|\/)(conda|micromamba|mamba)\/pkgs(\/|$)/, class: 'platform', why: 'extracted conda packages are named without their architecture' },
+  { paths: '…/bundle/cache, …/.bundle/cache', pattern: /(^|\/)\.?bundle\/cache(\/|$)/, class: 'shared', why: 'cached .gem files are named by platform' },
+  { paths: '/usr/local/bundle, …/vendor/bundle, /srv/vendor, /srv/bundle', pattern: /^\/usr\/local\/bundle(\/|$)|(^|\/)vendor\/bundle(\/|$)|^\/srv\/(vendor|bundle)(\/|$)/, class: 'platform', why: 'installed gems include native extensions built for one platform' },
+  { paths: '…/ccache, …/.ccache, …/sccache', pattern: /(^|\/)(\.?ccache|sccache)(\/|$)/, class: 'platform', why: 'compiler caches hold object code; separate caches per platform lose no hits and protect setups that do not key by compiler' },
+  { paths: '…/.rustup, /usr/local/rustup', pattern: /(^|\/)\.rustup(\/|$)|^\/usr\/local\/rustup(\/|$)/, class: 'platform', why: 'rustup keeps host toolchain binaries and a host-specific default' },
+  { paths: '…/cargo/registry, …/cargo/git, …/.cargo/registry, …/.cargo/git', pattern: /(^|\/)\.?cargo\/(registry|git)(\/|$)/, class: 'shared', why: 'the cargo registry and git caches hold crate sources' },
+  { paths: '/usr/local/cargo, …/cargo/bin, …/.cargo/bin', pattern: /^\/usr\/local\/cargo(\/|$)|(^|\/)\.?cargo\/bin(\/|$)/, class: 'platform', why: '`cargo install` puts host binaries here' },
   { paths: '…/target', pattern: /(^|\/)target(\/|$)/, class: 'platform', why: 'a build target directory holds compiled artifacts for one platform' },
-  { paths: '…/pkg/mod', pattern: /(^|\/)pkg\/mod(\/|$)/, class: 'shared', why: 'the Go module cache holds platform-independent sources' },
+  { paths: '/tmp/pear', pattern: /^\/tmp\/pear(\/|$)/, class: 'platform', why: '`pecl install` compiles extensions here' },
+  { paths: '…/pkg/mod, /go/pkg', pattern: /(^|\/)pkg\/mod(\/|$)|^\/go\/pkg\/?$/, class: 'shared', why: 'the Go module cache holds platform-independent sources' },
   { paths: '…/go-build', pattern: /(^|\/)go-build(\/|$)/, class: 'shared', why: "Go's build cache keys every entry by GOOS/GOARCH itself" },
   { paths: '…/.npm', pattern: /(^|\/)\.npm(\/|$)/, class: 'shared', why: "npm's cache holds registry tarballs (content-addressed)" },
-  { paths: '…/.cache/yarn, …/.yarn/cache, …/.yarn/berry/cache', pattern: /(^|\/)(\.cache\/yarn|\.yarn\/cache|\.yarn\/berry\/cache|share\/\.cache\/yarn)(\/|$)/, class: 'shared', why: "Yarn's cache holds package archives" },
-  { paths: '…/pnpm/store, …/.pnpm-store, …/share/pnpm', pattern: /(^|\/)(pnpm\/store|\.pnpm-store|share\/pnpm)(\/|$)/, class: 'shared', why: "pnpm's store is content-addressed; built side effects are keyed by platform" },
+  { paths: '…/.cache/yarn, …/.yarn/cache, …/.yarn/berry/cache', pattern: /(^|\/)(\.cache\/yarn|\.yarn\/cache|\.yarn\/berry\/cache)(\/|$)/, class: 'shared', why: "Yarn's cache holds package archives" },
+  { paths: '…/pnpm/store, …/.pnpm-store', pattern: /(^|\/)(pnpm\/store|\.pnpm-store)(\/|$)/, class: 'shared', why: "pnpm's store is content-addressed; built side effects are keyed by platform" },
+  { paths: '…/share/pnpm', pattern: /(^|\/)share\/pnpm(\/|$)/, class: 'platform', why: 'PNPM_HOME holds the pnpm executable and global packages for one platform' },
+  { paths: '…/.bun/install/cache', pattern: /(^|\/)\.bun\/install\/cache(\/|$)/, class: 'shared', why: "Bun's install cache holds package archives" },
+  { paths: '…/.cache/node-gyp', pattern: /(^|\/)\.cache\/node-gyp(\/|$)/, class: 'shared', why: 'node-gyp caches Node.js headers' },
   { paths: '…/.cache/pip', pattern: /(^|\/)\.cache\/pip(\/|$)/, class: 'shared', why: "pip's cache holds HTTP responses and wheels tagged by platform" },
   { paths: '…/.cache/uv', pattern: /(^|\/)\.cache\/uv(\/|$)/, class: 'shared', why: "uv's cache keys wheels and builds by platform tags" },
-  { paths: '…/cargo/registry, …/cargo/git, …/.cargo/registry, …/.cargo/git', pattern: /(^|\/)(cargo|\.cargo)\/(registry|git)(\/|$)/, class: 'shared', why: 'the cargo registry and git caches hold crate sources' },
+  { paths: '…/.cache/huggingface', pattern: /(^|\/)\.cache\/huggingface(\/|$)/, class: 'shared', why: 'model and data set downloads are platform-independent' },
   { paths: '…/.m2', pattern: /(^|\/)\.m2(\/|$)/, class: 'shared', why: 'the Maven repository holds jars; native classifiers are separate artifacts' },
   { paths: '…/.gradle', pattern: /(^|\/)\.gradle(\/|$)/, class: 'shared', why: "Gradle's caches hold jars; its native libraries are stored per platform" },
   { paths: '…/.composer/cache, …/.cache/composer', pattern: /(^|\/)(\.composer\/cache|\.cache\/composer)(\/|$)/, class: 'shared', why: "Composer's cache holds package archives" },
-  { paths: '…/.nuget/packages', pattern: /(^|\/)\.nuget\/packages(\/|$)/, class: 'shared', why: 'NuGet packages carry their runtime-specific assets under per-RID folders' },
-  { paths: '…/.bundle/cache', pattern: /(^|\/)\.bundle\/cache(\/|$)/, class: 'shared', why: 'cached .gem files are named by platform' },
+  { paths: '…/.nuget/packages, …/NuGet/http-cache, …/NuGet/v3-cache', pattern: /(^|\/)(\.nuget\/packages|NuGet\/(http-cache|v3-cache))(\/|$)/, class: 'shared', why: 'NuGet packages carry runtime-specific assets under per-RID folders; its HTTP caches are responses' },
 ];
-
-const PLATFORM_VAR = /\$\{?(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)\b/;
 
 export function classify(target: string): Knowledge | undefined {
   return KNOWLEDGE.find((k) => k.pattern.test(target));
 }
 
+const TARGET_VAR_RE = /\$\{?TARGET(PLATFORM|OS|ARCH|VARIANT)\b/;
+
+/** Platform variables a string references (`$TARGETARCH`, `${TARGETPLATFORM}`, `${BUILDARCH:-x}` …). */
+function platformVars(s: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of s.matchAll(/\$\{?((?:TARGET|BUILD)(?:PLATFORM|OS|ARCH|VARIANT))\b/g)) out.add(m[1]!);
+  return out;
+}
+
+function hasOtherVars(s: string): boolean {
+  return [...s.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].some((m) => !/^(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)$/.test(m[1]!));
+}
+
+/** BuildKit's default cache id is `path.Clean(target)` (before a relative target is resolved). */
+export function cleanPath(p: string): string {
+  const abs = p.startsWith('/');
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (!seg || seg === '.') continue;
+    if (seg === '..' && parts.length && parts[parts.length - 1] !== '..') parts.pop();
+    else if (seg !== '..' || !abs) parts.push(seg);
+  }
+  const out = parts.join('/');
+  return abs ? '/' + out : out || '.';
+}
+
 /** Where a stage runs: for the target platform, always the build platform, a fixed platform, or unknown. */
-type StagePlatform = 'target' | 'build' | 'fixed' | 'unknown';
+type StagePlatform = { kind: 'target' } | { kind: 'build' } | { kind: 'fixed'; platform: string } | { kind: 'unknown'; platform: string };
 
 function stagePlatform(model: DockerfileModel, stage: Stage, seen = new Set<number>()): StagePlatform {
   const p = stage.platform;
   if (p === undefined) {
     const base = findStage(model, stage.base, stage.index);
-    if (!base || seen.has(base.index)) return 'target';
+    if (!base || seen.has(base.index)) return { kind: 'target' };
     seen.add(stage.index);
     return stagePlatform(model, base, seen);
   }
-  if (/\$\{?BUILD(PLATFORM|OS|ARCH|VARIANT)\b/.test(p)) return 'build';
-  if (/^\$\{?TARGETPLATFORM\}?$/.test(p)) return 'target';
-  if (!p.includes('$')) return 'fixed';
-  return /^(\$\{?TARGET(OS|ARCH|VARIANT)\}?|\/)+$/.test(p) ? 'target' : 'unknown';
+  if (/\$\{?BUILD(PLATFORM|OS|ARCH|VARIANT)\b/.test(p)) return { kind: 'build' };
+  if (/^(\$\{?TARGET(PLATFORM|OS|ARCH|VARIANT)\}?|\/)+$/.test(p)) return { kind: 'target' };
+  if (!p.includes('$')) return { kind: 'fixed', platform: p };
+  return { kind: 'unknown', platform: p };
 }
 
 function findStage(model: DockerfileModel, name: string, before: number): Stage | undefined {
@@ -92,7 +125,7 @@ function findStage(model: DockerfileModel, name: string, before: number): Stage 
   return model.stages.slice(0, before).reverse().find((s) => s.name?.toLowerCase() === lower);
 }
 
-/** The stage's working directory before instruction `beforeIndex`, when the Dockerfile alone determines it (no variables, no unknown image WORKDIR). */
+/** The stage's working directory before instruction `beforeIndex`, when the Dockerfile alone determines it. */
 function workdirAt(model: DockerfileModel, stage: Stage, beforeIndex: number, depth = 0): string | undefined {
   const own = stage.instructions.filter((i) => i.keyword === 'WORKDIR' && i.index < beforeIndex);
   const firstAbsolute = own.findIndex((i) => i.args[0]?.value.startsWith('/'));
@@ -109,38 +142,64 @@ function workdirAt(model: DockerfileModel, stage: Stage, beforeIndex: number, de
     if (value.includes('$') || w.args.length !== 1) return undefined;
     dir = value.startsWith('/') ? value : `${dir}/${value}`;
   }
-  return normalize(dir);
+  return cleanPath(dir);
 }
 
-function normalize(p: string): string {
-  const parts: string[] = [];
-  for (const seg of p.split('/')) {
-    if (!seg || seg === '.') continue;
-    if (seg === '..') parts.pop();
-    else parts.push(seg);
+const unquote = (v: string) => v.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
+
+/** ENV (inherited through base stages) and ARG defaults in effect before `beforeIndex`, for expanding targets. */
+function stageEnv(model: DockerfileModel, stage: Stage, beforeIndex: number, depth = 0): Map<string, string> {
+  const base = findStage(model, stage.base, stage.index);
+  const env = base && depth < 20 ? stageEnv(model, base, Number.MAX_SAFE_INTEGER, depth + 1) : new Map<string, string>();
+  for (const i of stage.instructions) {
+    if (i.index >= beforeIndex) break;
+    if (i.keyword === 'ARG') {
+      for (const a of i.args) {
+        const eq = a.value.indexOf('=');
+        if (eq > 0) env.set(a.value.slice(0, eq), unquote(a.value.slice(eq + 1)));
+      }
+    } else if (i.keyword === 'ENV') {
+      const words = i.args.map((a) => a.value);
+      if (words.length >= 2 && !words[0]!.includes('=')) env.set(words[0]!, unquote(words.slice(1).join(' ')));
+      else for (const w of words) if (w.includes('=')) env.set(w.slice(0, w.indexOf('=')), unquote(w.slice(w.indexOf('=') + 1)));
+    }
   }
-  return '/' + parts.join('/');
+  return env;
+}
+
+/** `$X`, `${X}`, `${X:-d}` expanded from `env`; undefined when a variable is unknown. */
+function expand(s: string, env: Map<string, string>): string | undefined {
+  let unknown = false;
+  const out = s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string | undefined, def: string | undefined, b: string | undefined) => {
+    const v = env.get((a ?? b)!);
+    if (v !== undefined && v !== '') return v;
+    if (def !== undefined) return def;
+    unknown = true;
+    return '';
+  });
+  return unknown ? undefined : out;
 }
 
 interface DeclaredArgs {
-  names: Set<string>;
+  /** Declared without a default before the instruction. */
+  plain: Set<string>;
+  /** Given a default value before the instruction (overrides the build's automatic value). */
   withDefault: Set<string>;
 }
 
-function argsDeclaredBefore(stage: Stage, ins: Instruction): DeclaredArgs {
-  const names = new Set<string>();
+function argsDeclaredBefore(instructions: Instruction[], beforeIndex: number, onbuild: boolean): DeclaredArgs {
+  const plain = new Set<string>();
   const withDefault = new Set<string>();
-  for (const i of stage.instructions) {
-    if (i.index >= ins.index) break;
-    if (i.keyword !== 'ARG') continue;
-    for (const a of i.args) {
+  for (const i of instructions) {
+    if (i.index >= beforeIndex) break;
+    const arg = onbuild ? (i.keyword === 'ONBUILD' && i.trigger?.keyword === 'ARG' ? i.trigger : undefined) : i.keyword === 'ARG' ? i : undefined;
+    for (const a of arg?.args ?? []) {
       const eq = a.value.indexOf('=');
-      const name = eq < 0 ? a.value : a.value.slice(0, eq);
-      names.add(name);
-      if (eq >= 0) withDefault.add(name);
+      if (eq < 0) plain.add(a.value);
+      else withDefault.add(a.value.slice(0, eq));
     }
   }
-  return { names, withDefault };
+  return { plain, withDefault };
 }
 
 /** `docker/dockerfile:1.2` and friends: is variable expansion in --mount (frontend 1.3+) available? */
@@ -157,9 +216,13 @@ export function syntaxSupportsMountVariables(syntax: string | undefined): boolea
   return major > 1 || (major === 1 && Number(v[2]) >= 3);
 }
 
-interface Plan {
+interface Change {
   mount: Mount;
-  id: string;
+  /** The new id, or undefined when the id is right and only ARG declarations are missing. */
+  id?: string;
+  /** ARGs the id needs declared. */
+  needs: string[];
+  ins: Instruction;
 }
 
 export default function transform(file: FileInfo, api: TransformApi, options: Record<string, unknown>): string | undefined {
@@ -168,79 +231,118 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
   if (platformArg !== 'TARGETPLATFORM' && platformArg !== 'TARGETARCH') throw new Error(`--platform-arg must be TARGETPLATFORM or TARGETARCH, got "${String(options.platformArg)}"`);
   const unknownTargets = String(options.unknownTargets ?? meta.options.unknownTargets.default);
   if (unknownTargets !== 'scope' && unknownTargets !== 'leave') throw new Error(`--unknown-targets must be scope or leave, got "${unknownTargets}"`);
+  // One scheme for the whole file (and for every file of a run), so one cache never gets two ids per platform.
+  const schemeVars = platformArg === 'TARGETPLATFORM' ? ['TARGETPLATFORM'] : ['TARGETARCH', 'TARGETVARIANT'];
+  const scheme = schemeVars.map((n) => `\${${n}}`).join('');
 
-  const cacheRuns = model.instructions.filter((i) => i.mounts.some((m) => m.type === 'cache') || i.trigger?.mounts.some((m) => m.type === 'cache'));
-  if (cacheRuns.length === 0) return undefined;
+  const editor = api.edit();
+  const changes: Change[] = [];
+  for (const outer of model.instructions) {
+    const onbuild = outer.keyword === 'ONBUILD';
+    const ins = onbuild ? outer.trigger : outer;
+    if (!ins || ins.keyword !== 'RUN' || !ins.mounts.some((m) => m.type === 'cache')) continue;
+    const stage = model.stages[outer.stage];
+    if (!stage || api.isSuppressed(outer)) continue;
+    // An ONBUILD trigger runs in the downstream build's stage: for its target platform.
+    const where: StagePlatform = onbuild ? { kind: 'target' } : stagePlatform(model, stage);
+    const runText = file.source.slice(ins.argsSpan?.start ?? ins.span.end, ins.span.end);
+    const runUsesTarget = TARGET_VAR_RE.test(runText);
+    const env = stageEnv(model, stage, outer.index);
+
+    for (const mount of ins.mounts) {
+      if (mount.type !== 'cache') continue;
+      const target = mount.get('target')?.value;
+      if (!target) continue; // BuildKit rejects a cache mount without a target
+      const idOption = mount.get('id');
+      const baseId = idOption?.value || cleanPath(target);
+
+      // 1. What the cache holds (classify first: a shared cache needs nothing, not even a warning).
+      const expanded = expand(target, env);
+      let known = expanded !== undefined ? classify(cleanPath(expanded)) : undefined;
+      if (!known && expanded !== undefined && !expanded.startsWith('/')) {
+        const dir = workdirAt(model, stage, outer.index);
+        if (dir !== undefined) known = classify(cleanPath(`${dir}/${expanded}`));
+      }
+      if (known?.class === 'shared') continue;
+      if (!known && unknownTargets === 'leave') continue;
+
+      // 2. Which platform the content depends on.
+      let suffix: string;
+      let suffixVars: string[];
+      if (where.kind === 'unknown') {
+        api.report({ level: 'warning', message: `stage platform "${where.platform}" is not understood; cache mount ${target} left alone`, at: mount.flag.span });
+        continue;
+      } else if (where.kind === 'build' && !runUsesTarget) {
+        continue; // runs natively on the builder, the same platform for every target
+      } else if (where.kind === 'fixed') {
+        // Cache ids are global to the builder: a fixed-platform stage gets its literal platform.
+        suffix = where.platform + (runUsesTarget ? `-${scheme}` : '');
+        suffixVars = runUsesTarget ? schemeVars : [];
+      } else {
+        suffix = scheme;
+        suffixVars = schemeVars;
+      }
+
+      // 3. Is the id already separated per platform?
+      if (idOption?.value && hasOtherVars(idOption.value)) {
+        api.skip(`cache mount ${target} left alone: its id "${idOption.value}" uses variables whose values are not known here`, mount.flag.span);
+        continue;
+      }
+      const vars = platformVars(baseId);
+      let id: string | undefined;
+      let needs: string[];
+      if (where.kind === 'fixed' && !runUsesTarget ? baseId.includes(where.platform) : vars.has('TARGETPLATFORM') || (vars.has('TARGETARCH') && vars.has('TARGETVARIANT'))) {
+        needs = [...vars].filter((v) => v.startsWith('TARGET'));
+      } else if (vars.has('TARGETARCH') && !vars.has('TARGETPLATFORM') && where.kind !== 'fixed') {
+        id = `${baseId}\${TARGETVARIANT}`; // arm/v6 and arm/v7 must not share; empty on amd64/arm64, so those keep their cache
+        needs = [...vars, 'TARGETVARIANT'].filter((v) => v.startsWith('TARGET'));
+      } else {
+        id = `${baseId}-${suffix}`;
+        needs = [...new Set([...[...vars].filter((v) => v.startsWith('TARGET')), ...suffixVars])];
+      }
+
+      // 4. Can it be done here?
+      const declared = argsDeclaredBefore(stage.instructions, outer.index, onbuild);
+      const overridden = needs.filter((n) => declared.withDefault.has(n));
+      const blocked = overridden.length
+        ? `the stage gives ${overridden.join(', ')} a default value before it`
+        : (editor.protectedReason(mount.flag.span) ?? (mount.flag.quoted ? 'the mount uses quotes or escapes' : undefined) ?? (id !== undefined && idOption?.crossesLines ? 'its id continues over lines' : undefined));
+      if (blocked) {
+        api.skip(`cache mount ${target} left alone: ${blocked}`, mount.flag.span);
+        continue;
+      }
+      if (!known && id !== undefined) api.report(`cache target ${target} is not in the knowledge table: scoped by platform to be safe (--unknown-targets=leave keeps such caches shared)`, mount.flag.span);
+      const missing = needs.filter((n) => !declared.plain.has(n));
+      if (id === undefined && missing.length === 0) continue;
+      changes.push({ mount, needs: missing, ins: outer, ...(id !== undefined ? { id } : {}) });
+    }
+  }
+  if (changes.length === 0) return undefined;
+
   const syntax = model.directives.find((d) => d.name === 'syntax');
-  if (syntaxSupportsMountVariables(syntax?.value) === false) {
+  if (syntaxSupportsMountVariables(syntax?.value) === false && changes.some((c) => c.id?.includes('$'))) {
     api.skip(`# syntax=${syntax!.value} predates variable expansion in --mount (docker/dockerfile 1.3); cache ids were left alone — use docker/dockerfile:1`, syntax!.span);
     return undefined;
   }
 
-  const editor = api.edit();
-  const plans = new Map<Stage, Plan[]>();
-  for (const ins of cacheRuns) {
-    if (ins.keyword === 'ONBUILD') {
-      api.skip('ONBUILD RUN cache mount left alone: the platform ARG would have to be declared in the downstream build', ins.span);
-      continue;
-    }
-    const stage = model.stages[ins.stage];
-    if (!stage || api.isSuppressed(ins)) continue;
-    const where = stagePlatform(model, stage);
-    if (where !== 'target') {
-      if (where === 'unknown') api.report({ level: 'warning', message: `stage platform "${stage.platform}" is not understood; cache mounts left alone`, at: ins.span });
-      continue; // build-platform and fixed-platform stages always run on one platform per builder
-    }
-    for (const mount of ins.mounts) {
-      if (mount.type !== 'cache') continue;
-      const id = mount.get('id');
-      const target = mount.get('target');
-      if (PLATFORM_VAR.test(id?.value ?? '') || PLATFORM_VAR.test(target?.value ?? '')) continue; // already scoped
-      if (!target?.value) continue; // BuildKit rejects a cache mount without target; nothing to key
-      const blocked = editor.protectedReason(mount.flag.span) ?? (mount.flag.quoted ? 'the mount uses quotes or escapes' : undefined) ?? (id?.crossesLines ? 'its id continues over lines' : undefined);
-      if (blocked) {
-        api.skip(`cache mount ${target.value} left alone: ${blocked}`, mount.flag.span);
-        continue;
-      }
-      let absolute = target.value;
-      if (!absolute.startsWith('/') && !absolute.startsWith('$')) {
-        const dir = workdirAt(model, stage, ins.index);
-        if (dir === undefined) {
-          api.skip(`cache mount target "${target.value}" is relative and the stage's WORKDIR is not known from this file; left alone`, mount.flag.span);
-          continue;
-        }
-        absolute = normalize(`${dir}/${absolute}`);
-      }
-      const known = classify(absolute);
-      if (known?.class === 'shared') continue;
-      if (!known) {
-        if (unknownTargets === 'leave') continue;
-        api.report(`cache target ${absolute} is not in the knowledge table: scoped by platform to be safe (--unknown-targets=leave keeps such caches shared)`, mount.flag.span);
-      }
-      const list = plans.get(stage) ?? [];
-      list.push({ mount, id: id?.value ?? absolute });
-      plans.set(stage, list);
-    }
+  // One declaration per stage, right after its FROM (before every use; ARGs are stage-scoped); an ONBUILD
+  // trigger gets `ONBUILD ARG` right above it, because it runs in the downstream build.
+  const declare = new Map<Instruction, Set<string>>();
+  for (const c of changes) {
+    if (c.id !== undefined) editor.setMountOption(c.mount, 'id', c.id);
+    if (c.needs.length === 0) continue;
+    const at = c.ins.keyword === 'ONBUILD' ? c.ins : model.stages[c.ins.stage]!.from;
+    const set = declare.get(at) ?? new Set<string>();
+    for (const n of c.needs) set.add(n);
+    declare.set(at, set);
   }
-
-  for (const [stage, list] of plans) {
-    const first = list[0]!.mount.flag.span;
-    const declared = argsDeclaredBefore(stage, model.instructions.find((i) => i.span.start <= first.start && first.start < i.span.end)!);
-    // Reuse what the stage already declares; TARGETARCH always travels with TARGETVARIANT (arm/v6 ≠ arm/v7).
-    const wanted = declared.names.has('TARGETPLATFORM')
-      ? ['TARGETPLATFORM']
-      : declared.names.has('TARGETARCH') || platformArg === 'TARGETARCH'
-        ? ['TARGETARCH', 'TARGETVARIANT']
-        : ['TARGETPLATFORM'];
-    const overridden = wanted.filter((n) => declared.withDefault.has(n));
-    if (overridden.length) {
-      api.skip(`stage ${stage.name ?? stage.index} gives ${overridden.join(', ')} a default value; its cache mounts were left alone`, stage.from.span);
-      continue;
-    }
-    const suffix = wanted.map((n) => `\${${n}}`).join('');
-    for (const { mount, id } of list) editor.setMountOption(mount, 'id', `${id}-${suffix}`);
-    const missing = wanted.filter((n) => !declared.names.has(n));
-    if (missing.length) editor.insertAtStageStart(stage, [`ARG ${missing.join(' ')}`]);
+  for (const [at, names] of declare) {
+    const list = [...names].sort(argOrder).join(' ');
+    if (at.keyword === 'ONBUILD') editor.insertLinesBefore(at, [`ONBUILD ARG ${list}`]);
+    else editor.insertLinesAfter(at, [`ARG ${list}`]);
   }
-  return editor.size ? editor.apply() : undefined;
+  return editor.apply();
 }
+
+const ARG_ORDER = ['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT'];
+const argOrder = (a: string, b: string) => ARG_ORDER.indexOf(a) - ARG_ORDER.indexOf(b);
