@@ -788,4 +788,14 @@ test('-j 2 gives exactly the output of -j 1 (order, diff, JSON totals)', () => {
   assert.equal(j2, j1);
 });
 
+test('a directory that yields no Dockerfile is said so on stderr (not silent), exit 0', () => {
+  const root = tmp();
+  write(root, { '.gitignore': 'vendor/\n', 'vendor/Dockerfile': 'FROM alpine\n', 'empty/readme.md': 'x\n' });
+  const r = cli(root, 'vendor', 'empty');
+  assert.is(r.status, 0);
+  assert.match(r.stderr, /^vendor: no Dockerfiles found/m);
+  assert.match(r.stderr, /^empty: no Dockerfiles found/m);
+  assert.is(r.stdout, '');
+});
+
 test.run();

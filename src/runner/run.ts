@@ -1,7 +1,7 @@
 // The whole run: discover → read → process each file → collect emitted files → (write). Files are independent:
 // one that fails is an `error` outcome and the others go on.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { ContextListingCache } from '../context/build-context.js';
@@ -76,6 +76,13 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const settings: FileSettings = { cwd, transforms: opts.transforms, transformOptions: opts.transformOptions ?? {}, verify, timeLimitMs: timeLimit };
   const files = filterIgnored(found.files, opts.config);
   const warnings: string[] = [];
+  // Nothing is silent: a directory that yields no Dockerfile at all is said so (often it is .gitignore'd).
+  for (const p of opts.paths ?? []) {
+    const abs = path.resolve(cwd, p);
+    if (!found.errors.some((e) => e.path === p) && isDirectory(abs) && !files.some((f) => f.abs === abs || f.abs.startsWith(abs + path.sep))) {
+      warnings.push(`${p}: no Dockerfiles found (.git, node_modules, paths ignored by .gitignore or the config are skipped; name a file to process it anyway)`);
+    }
+  }
   // Compose/bake/config contexts matter only to transforms that read the context (or might: custom ones).
   if (opts.transforms.some((t) => t.meta.readsContext || !Object.hasOwn(BUILTIN_TRANSFORMS, t.origin))) {
     settings.contexts = await resolveContexts(files.map((f) => f.abs), cwd, opts.config, warnings);
@@ -110,6 +117,14 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const result: RunResult = { outcomes, totals: countTotals(outcomes), elapsed: performance.now() - started };
   if (warnings.length) result.warnings = warnings;
   return result;
+}
+
+function isDirectory(abs: string): boolean {
+  try {
+    return statSync(abs).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function filterIgnored(files: DiscoveredFile[], config: LoadedConfig | undefined): DiscoveredFile[] {
