@@ -170,8 +170,8 @@ export interface DockerfileModel {
   instructions: Instruction[];
   comments: Comment[];
   stages: Stage[];
-  /** Regions where dockerfile-ast and BuildKit's rules disagree, or that are otherwise unsafe to edit. */
-  unsafe: UnsafeRegion[];
+  /** Regions where dockerfile-ast and BuildKit's rules disagree, or that are otherwise unsafe to edit (computed on first access). */
+  readonly unsafe: UnsafeRegion[];
   /** `# dockshift-ignore-file` in the leading comment block. */
   ignoreFile: boolean;
   /** Per-instruction suppressions from `# dockshift-ignore[ NAME,…]` on the line above: instruction index → names ('*' = all). */

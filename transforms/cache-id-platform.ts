@@ -301,19 +301,19 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
         needs = [...new Set([...[...vars].filter((v) => v.startsWith('TARGET')), ...suffixVars])];
       }
 
-      // 4. Can it be done here?
+      // 4. Can it be done here? (Checked only when there is something to do: the checks cost a cross-parse.)
       const declared = argsDeclaredBefore(stage.instructions, outer.index, onbuild);
+      const missing = needs.filter((n) => !declared.plain.has(n));
+      if (id === undefined && missing.length === 0) continue;
       const overridden = needs.filter((n) => declared.withDefault.has(n));
       const blocked = overridden.length
         ? `the stage gives ${overridden.join(', ')} a default value before it`
-        : (editor.protectedReason(mount.flag.span) ?? (mount.flag.quoted ? 'the mount uses quotes or escapes' : undefined) ?? (id !== undefined && idOption?.crossesLines ? 'its id continues over lines' : undefined));
+        : (mount.flag.quoted ? 'the mount uses quotes or escapes' : undefined) ?? (id !== undefined && idOption?.crossesLines ? 'its id continues over lines' : undefined) ?? editor.protectedReason(mount.flag.span);
       if (blocked) {
         api.skip(`cache mount ${target} left alone: ${blocked}`, mount.flag.span);
         continue;
       }
       if (!known && id !== undefined) api.report(`cache target ${target} is not in the knowledge table: scoped by platform to be safe (--unknown-targets=leave keeps such caches shared)`, mount.flag.span);
-      const missing = needs.filter((n) => !declared.plain.has(n));
-      if (id === undefined && missing.length === 0) continue;
       changes.push({ mount, needs: missing, ins: outer, ...(id !== undefined ? { id } : {}) });
     }
   }

@@ -25,7 +25,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'config', type: 'string', description: 'Config file (default: the nearest dockshift.config.json, dockshift.config.mjs or package.json "dockshift" key, upwards from the current directory)' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'No summary line or warnings on stderr (errors are still named)' },
   { name: 'color', type: 'boolean', description: 'Color the diff (default: when stdout is a terminal; NO_COLOR and FORCE_COLOR are honoured)' },
-  { name: 'jobs', alias: 'j', type: 'number', description: 'Worker threads (default: one per 200 files, at most 4; custom transforms always run in a worker under the time limit)' },
+  { name: 'jobs', alias: 'j', type: 'number', description: 'Worker threads (default: 1 below 4 cores, else one per 1000 files, at most 4; custom transforms always run in a worker under the time limit)' },
   { name: 'time-limit', type: 'number', default: 10, description: 'Seconds one file may take before it is refused' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'Show this help' },
   { name: 'version', type: 'boolean', description: 'Show the version' },

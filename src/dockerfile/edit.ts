@@ -43,9 +43,16 @@ export class Editor {
   readonly text: string;
   readonly eol: string;
 
-  constructor(readonly model: DockerfileModel, private readonly protectedRegions: ProtectedRegion[] = model.unsafe) {
+  private regions: ProtectedRegion[] | undefined;
+
+  /** `protectedRegions` may be a function: it is called on the first edit (regions can be costly to compute). */
+  constructor(readonly model: DockerfileModel, private readonly protectedRegions: ProtectedRegion[] | (() => ProtectedRegion[]) = () => model.unsafe) {
     this.text = model.source.text;
     this.eol = model.source.eol;
+  }
+
+  private getRegions(): ProtectedRegion[] {
+    return (this.regions ??= typeof this.protectedRegions === 'function' ? this.protectedRegions() : this.protectedRegions);
   }
 
   get size(): number {
@@ -54,7 +61,7 @@ export class Editor {
 
   /** Why `span` may not be edited (an unsafe or suppressed region), or undefined when it may. */
   protectedReason(span: Span): string | undefined {
-    for (const r of this.protectedRegions) if (touches(span, r.span) || (span.start <= r.span.start && r.span.end <= span.end)) return r.reason;
+    for (const r of this.getRegions()) if (touches(span, r.span) || (span.start <= r.span.start && r.span.end <= span.end)) return r.reason;
     return undefined;
   }
 
@@ -62,7 +69,7 @@ export class Editor {
   replace(span: Span, text: string): this {
     if (span.start < 0 || span.end > this.text.length || span.end < span.start) throw new EditConflictError(`edit span ${span.start}-${span.end} is outside the file`);
     if (this.text.slice(span.start, span.end) === text) return this; // a no-op edit is not an edit
-    for (const r of this.protectedRegions) if (touches(span, r.span)) throw new ProtectedRegionError(r.reason, r.span);
+    for (const r of this.getRegions()) if (touches(span, r.span)) throw new ProtectedRegionError(r.reason, r.span);
     for (const e of this.edits) {
       if (conflicts(e.span, span)) {
         throw new EditConflictError(`overlapping edits at lines ${this.model.lineOf(span.start)} and ${this.model.lineOf(e.span.start)}`);

@@ -1,9 +1,8 @@
 // Builds the DockerfileModel: exact spans from the BuildKit-faithful scanner (scan.ts), cross-checked against
 // dockerfile-ast. Where the two disagree the region is marked unsafe instead of trusting either one.
 
-import { DockerfileParser } from 'dockerfile-ast';
+import { createRequire } from 'node:module';
 import type { Dockerfile } from 'dockerfile-ast';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import type {
   Comment,
   DockerfileModel,
@@ -96,11 +95,18 @@ export function parseDockerfile(input: SourceFile | string, path?: string): Dock
   const firstInstructionLine = instructions[0]?.startLine ?? Number.MAX_SAFE_INTEGER;
   const ignoreFile = scanned.comments.some((c) => !c.insideInstruction && c.line < firstInstructionLine && /^dockshift-ignore-file\b/.test(c.text));
 
+  // dockerfile-ast is needed only to cross-check a file that is about to be edited (or for a transform's
+  // read-only queries): parsing it costs more than everything else here, so it happens on first use.
   let astCache: Dockerfile | undefined;
-  const parseAst = () => (astCache ??= DockerfileParser.parse(source.bom ? ' ' + text.slice(1) : text));
-  const unsafe: UnsafeRegion[] = [];
-  crossCheck(parseAst(), source, instructions, unsafe, lineOf);
-  for (const ins of instructions) markUnsafeInstruction(ins, unsafe, lineOf);
+  const parseAst = () => (astCache ??= loadDockerfileAst().DockerfileParser.parse(source.bom ? ' ' + text.slice(1) : text));
+  let unsafeCache: UnsafeRegion[] | undefined;
+  const unsafe = () => {
+    if (unsafeCache) return unsafeCache;
+    unsafeCache = [];
+    crossCheck(parseAst, source, instructions, unsafeCache, lineStarts, lineOf);
+    for (const ins of instructions) markUnsafeInstruction(ins, unsafeCache, lineOf);
+    return unsafeCache;
+  };
 
   return {
     source,
@@ -111,7 +117,9 @@ export function parseDockerfile(input: SourceFile | string, path?: string): Dock
     instructions,
     comments: scanned.comments,
     stages,
-    unsafe,
+    get unsafe() {
+      return unsafe();
+    },
     ignoreFile,
     suppressions,
     lineOf,
@@ -347,14 +355,23 @@ function checkInstructions(instructions: Instruction[], text: string): void {
   }
 }
 
+let dockerfileAst: typeof import('dockerfile-ast') | undefined;
+function loadDockerfileAst(): typeof import('dockerfile-ast') {
+  return (dockerfileAst ??= createRequire(import.meta.url)('dockerfile-ast') as typeof import('dockerfile-ast'));
+}
+
 // --- safety -----------------------------------------------------------------------------------------
 
 /** dockerfile-ast drives editors and linters; where it reads the file differently from BuildKit, don't edit. */
-function crossCheck(ast: Dockerfile, source: SourceFile, instructions: Instruction[], unsafe: UnsafeRegion[], lineOf: (o: number) => number): void {
+function crossCheck(ast: () => Dockerfile, source: SourceFile, instructions: Instruction[], unsafe: UnsafeRegion[], lineStarts: number[], lineOf: (o: number) => number): void {
   let theirs: number[];
   try {
-    const doc = TextDocument.create('file:///Dockerfile', 'dockerfile', 0, source.bom ? ' ' + source.text.slice(1) : source.text);
-    theirs = ast.getInstructions().map((i) => doc.offsetAt(i.getInstructionRange().start));
+    // dockerfile-ast positions are (line, UTF-16 character). Its lines also break at a lone \r, which BuildKit's
+    // do not: such a file maps to different offsets here and is marked unsafe, which is the right outcome.
+    theirs = ast().getInstructions().map((i) => {
+      const { line, character } = i.getInstructionRange().start;
+      return (lineStarts[line] ?? Number.NaN) + character;
+    });
   } catch (e) {
     unsafe.push({ span: { start: 0, end: source.text.length }, reason: `dockerfile-ast failed on this file: ${(e as Error).message}` });
     return;

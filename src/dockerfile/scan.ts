@@ -276,6 +276,7 @@ export function scan(text: string): ScanResult {
 // --- heredocs ---------------------------------------------------------------------------------------
 
 function canContainHeredoc(logical: string): boolean {
+  if (!logical.includes('<<')) return false; // the common case, decided without tokenising
   const words = logical.trim().split(/[\t\v\f\r ]+/);
   let kw = words[0]?.toLowerCase() ?? '';
   let rest = logical.trim().slice(words[0]?.length ?? 0).trim();

@@ -32,7 +32,7 @@ export interface RunOptions {
   timeLimitMs?: number;
   /** A loaded config file: its `ignore` globs and `contexts` apply (transforms/options are the caller's to merge). */
   config?: LoadedConfig;
-  /** Worker threads: a number, or 'auto' (default: one per 200 files, at most 4 and the core count). */
+  /** Worker threads: a number, or 'auto' (default: one thread below 4 cores; else one per 1000 files, at most 4). */
   jobs?: number | 'auto';
   /** Called after each Dockerfile is processed (in completion order). */
   onFile?: (outcome: Outcome, done: number, total: number) => void;
@@ -149,12 +149,18 @@ async function resolveContexts(dockerfiles: string[], cwd: string, config: Loade
   return out;
 }
 
-/** Files per worker below which threads cost more than they save (measured with npm run bench). */
-const FILES_PER_WORKER = 200;
+/**
+ * Measured with npm run bench (3000 files): on 2 cores a pool is slower than one thread (the main thread's
+ * discovery and the message copies eat the gain), so auto uses threads only from 4 cores and 1000 files.
+ */
+const FILES_PER_WORKER = 1000;
+const MIN_CORES_FOR_THREADS = 4;
 
 export function chooseJobs(jobs: number | 'auto', files: number): number {
   if (jobs !== 'auto') return Math.max(1, Math.floor(jobs));
-  return Math.max(1, Math.min(availableParallelism(), 4, Math.floor(files / FILES_PER_WORKER)));
+  const cores = availableParallelism();
+  if (cores < MIN_CORES_FOR_THREADS) return 1;
+  return Math.max(1, Math.min(cores - 1, 4, Math.floor(files / FILES_PER_WORKER)));
 }
 
 /** Workers load transforms again by origin; that works for built-ins and module files, not for in-memory ones. */

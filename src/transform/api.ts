@@ -57,7 +57,7 @@ export function createApi(model: DockerfileModel, transform: string, getContext:
     model,
     name: transform,
     parse: (text: string, path?: string) => parseDockerfile(text, path ?? model.source.path),
-    edit: (m?: DockerfileModel) => new Editor(m ?? model, protectedRegions(m ?? model, transform)),
+    edit: (m?: DockerfileModel) => new Editor(m ?? model, () => protectedRegions(m ?? model, transform)),
     get context() {
       return (context ??= getContext());
     },
