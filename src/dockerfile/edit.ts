@@ -51,6 +51,14 @@ export class Editor {
     this.eol = model.source.eol;
   }
 
+  /**
+   * Protected regions (parser disagreements, suppressed instructions) always lie within the instructions, so an
+   * edit that ends where the first instruction's line starts cannot touch one, and needs no cross-check.
+   */
+  private regionsFor(span: Span): ProtectedRegion[] {
+    return span.end <= (this.model.instructions[0]?.lineStart ?? 0) ? [] : this.getRegions();
+  }
+
   private getRegions(): ProtectedRegion[] {
     return (this.regions ??= typeof this.protectedRegions === 'function' ? this.protectedRegions() : this.protectedRegions);
   }
@@ -61,7 +69,7 @@ export class Editor {
 
   /** Why `span` may not be edited (an unsafe or suppressed region), or undefined when it may. */
   protectedReason(span: Span): string | undefined {
-    for (const r of this.getRegions()) if (touches(span, r.span) || (span.start <= r.span.start && r.span.end <= span.end)) return r.reason;
+    for (const r of this.regionsFor(span)) if (touches(span, r.span) || (span.start <= r.span.start && r.span.end <= span.end)) return r.reason;
     return undefined;
   }
 
@@ -69,7 +77,7 @@ export class Editor {
   replace(span: Span, text: string): this {
     if (span.start < 0 || span.end > this.text.length || span.end < span.start) throw new EditConflictError(`edit span ${span.start}-${span.end} is outside the file`);
     if (this.text.slice(span.start, span.end) === text) return this; // a no-op edit is not an edit
-    for (const r of this.getRegions()) if (touches(span, r.span)) throw new ProtectedRegionError(r.reason, r.span);
+    for (const r of this.regionsFor(span)) if (touches(span, r.span)) throw new ProtectedRegionError(r.reason, r.span);
     for (const e of this.edits) {
       if (conflicts(e.span, span)) {
         throw new EditConflictError(`overlapping edits at lines ${this.model.lineOf(span.start)} and ${this.model.lineOf(e.span.start)}`);

@@ -373,7 +373,9 @@ function crossCheck(ast: () => Dockerfile, source: SourceFile, instructions: Ins
       return (lineStarts[line] ?? Number.NaN) + character;
     });
   } catch (e) {
-    unsafe.push({ span: { start: 0, end: source.text.length }, reason: `dockerfile-ast failed on this file: ${(e as Error).message}` });
+    // Regions never start before the first instruction: the directive block and leading comments are read
+    // by the scanner alone, so edits there (a syntax directive) need no cross-check at all.
+    unsafe.push({ span: { start: instructions[0]?.lineStart ?? 0, end: source.text.length }, reason: `dockerfile-ast failed on this file: ${(e as Error).message}` });
     return;
   }
   const ours = instructions.map((i) => i.keywordSpan.start);
