@@ -13,7 +13,7 @@ export const BUILTIN_TRANSFORMS: Record<string, () => Promise<TransformModule>> 
   'syntax-directive': () => import('./syntax-directive.js') as Promise<TransformModule>,
   'cache-id-platform': () => import('./cache-id-platform.js') as Promise<TransformModule>,
   // manifest-first (registered when it lands)
-  // files-stage (registered when it lands)
+  'files-stage': () => import('./files-stage.js') as Promise<TransformModule>,
   // dockerignore-allowlist (registered when it lands)
 };
 

@@ -262,7 +262,7 @@ export function scan(text: string): ScanResult {
       logical,
       segments,
       keywordStart,
-      lineStart: first.start,
+      lineStart: contentStart, // after a BOM: a line inserted "before" the first instruction goes after it
       contentEnd: last.contentEnd,
       lineEnd: last.next,
       startLine: startIndex + 1,
