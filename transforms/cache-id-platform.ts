@@ -1,4 +1,6 @@
-import type { DockerfileModel, FileInfo, Instruction, Mount, Stage, TransformApi, TransformMeta } from '../src/types.js';
+import { buildStageGraph } from '../src/dockerfile/stages.js';
+import type { StageGraph } from '../src/dockerfile/stages.js';
+import type { FileInfo, Instruction, Mount, Stage, TransformApi, TransformMeta } from '../src/types.js';
 
 
 export const meta = {
@@ -106,52 +108,23 @@ export function cleanPath(p: string): string {
 /** Where a stage runs: for the target platform, always the build platform, a fixed platform, or unknown. */
 type StagePlatform = { kind: 'target' } | { kind: 'build' } | { kind: 'fixed'; platform: string } | { kind: 'unknown'; platform: string };
 
-function stagePlatform(model: DockerfileModel, stage: Stage, seen = new Set<number>()): StagePlatform {
-  const p = stage.platform;
-  if (p === undefined) {
-    const base = findStage(model, stage.base, stage.index);
-    if (!base || seen.has(base.index)) return { kind: 'target' };
-    seen.add(stage.index);
-    return stagePlatform(model, base, seen);
-  }
+function stagePlatform(graph: StageGraph, index: number): StagePlatform {
+  const node = graph.nodes[index]!;
+  const p = node.stage.platform;
+  if (p === undefined) return node.base.kind === 'stage' ? stagePlatform(graph, node.base.index) : { kind: 'target' };
   if (/\$\{?BUILD(PLATFORM|OS|ARCH|VARIANT)\b/.test(p)) return { kind: 'build' };
   if (/^(\$\{?TARGET(PLATFORM|OS|ARCH|VARIANT)\}?|\/)+$/.test(p)) return { kind: 'target' };
   if (!p.includes('$')) return { kind: 'fixed', platform: p };
   return { kind: 'unknown', platform: p };
 }
 
-function findStage(model: DockerfileModel, name: string, before: number): Stage | undefined {
-  const lower = name.toLowerCase();
-  return model.stages.slice(0, before).reverse().find((s) => s.name?.toLowerCase() === lower);
-}
-
-/** The stage's working directory before instruction `beforeIndex`, when the Dockerfile alone determines it. */
-function workdirAt(model: DockerfileModel, stage: Stage, beforeIndex: number, depth = 0): string | undefined {
-  const own = stage.instructions.filter((i) => i.keyword === 'WORKDIR' && i.index < beforeIndex);
-  const firstAbsolute = own.findIndex((i) => i.args[0]?.value.startsWith('/'));
-  let dir: string;
-  if (firstAbsolute < 0) {
-    const base = findStage(model, stage.base, stage.index);
-    if (!base || depth > 20) return undefined; // an external image's WORKDIR is unknown here
-    const inherited = workdirAt(model, base, Number.MAX_SAFE_INTEGER, depth + 1);
-    if (inherited === undefined) return undefined;
-    dir = inherited;
-  } else dir = '/';
-  for (const w of own.slice(Math.max(firstAbsolute, 0))) {
-    const value = w.args.map((a) => a.value).join(' ');
-    if (value.includes('$') || w.args.length !== 1) return undefined;
-    dir = value.startsWith('/') ? value : `${dir}/${value}`;
-  }
-  return cleanPath(dir);
-}
-
 const unquote = (v: string) => v.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
 
 /** ENV (inherited through base stages) and ARG defaults in effect before `beforeIndex`, for expanding targets. */
-function stageEnv(model: DockerfileModel, stage: Stage, beforeIndex: number, depth = 0): Map<string, string> {
-  const base = findStage(model, stage.base, stage.index);
-  const env = base && depth < 20 ? stageEnv(model, base, Number.MAX_SAFE_INTEGER, depth + 1) : new Map<string, string>();
-  for (const i of stage.instructions) {
+function stageEnv(graph: StageGraph, index: number, beforeIndex: number): Map<string, string> {
+  const node = graph.nodes[index]!;
+  const env = node.base.kind === 'stage' ? stageEnv(graph, node.base.index, Number.MAX_SAFE_INTEGER) : new Map<string, string>();
+  for (const i of node.stage.instructions) {
     if (i.index >= beforeIndex) break;
     if (i.keyword === 'ARG') {
       for (const a of i.args) {
@@ -237,6 +210,7 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
 
   const editor = api.edit();
   const changes: Change[] = [];
+  const graph = buildStageGraph(model);
   for (const outer of model.instructions) {
     const onbuild = outer.keyword === 'ONBUILD';
     const ins = onbuild ? outer.trigger : outer;
@@ -244,10 +218,10 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
     const stage = model.stages[outer.stage];
     if (!stage || api.isSuppressed(outer)) continue;
     // An ONBUILD trigger runs in the downstream build's stage: for its target platform.
-    const where: StagePlatform = onbuild ? { kind: 'target' } : stagePlatform(model, stage);
+    const where: StagePlatform = onbuild ? { kind: 'target' } : stagePlatform(graph, stage.index);
     const runText = file.source.slice(ins.argsSpan?.start ?? ins.span.end, ins.span.end);
     const runUsesTarget = TARGET_VAR_RE.test(runText);
-    const env = stageEnv(model, stage, outer.index);
+    const env = stageEnv(graph, stage.index, outer.index);
 
     for (const mount of ins.mounts) {
       if (mount.type !== 'cache') continue;
@@ -260,7 +234,7 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
       const expanded = expand(target, env);
       let known = expanded !== undefined ? classify(cleanPath(expanded)) : undefined;
       if (!known && expanded !== undefined && !expanded.startsWith('/')) {
-        const dir = workdirAt(model, stage, outer.index);
+        const dir = graph.workdirAt(stage.index, outer.index);
         if (dir !== undefined) known = classify(cleanPath(`${dir}/${expanded}`));
       }
       if (known?.class === 'shared') continue;
