@@ -14,7 +14,7 @@ export const BUILTIN_TRANSFORMS: Record<string, () => Promise<TransformModule>> 
   'cache-id-platform': () => import('./cache-id-platform.js') as Promise<TransformModule>,
   // manifest-first (registered when it lands)
   'files-stage': () => import('./files-stage.js') as Promise<TransformModule>,
-  // dockerignore-allowlist (registered when it lands)
+  'dockerignore-allowlist': () => import('./dockerignore-allowlist.js') as Promise<TransformModule>,
 };
 
 export const BUILTIN_ORDER = Object.keys(BUILTIN_TRANSFORMS);
