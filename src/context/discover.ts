@@ -99,6 +99,8 @@ export function isDockerfileName(base: string): boolean {
   if (lower.endsWith('.dockerfile') && lower.length > '.dockerfile'.length) return true;
   if (lower.startsWith('dockerfile.') || lower.startsWith('containerfile.')) {
     const ext = lower.slice(lower.lastIndexOf('.') + 1);
+    // `Dockerfile.2914851370`: a temporary file of an atomic write (write-file-atomic) interrupted by a kill.
+    if (/^\d{6,}$/.test(ext)) return false;
     return !EXCLUDED_EXTENSIONS.has(ext);
   }
   return false;
