@@ -12,7 +12,7 @@ export interface TransformModule {
 export const BUILTIN_TRANSFORMS: Record<string, () => Promise<TransformModule>> = {
   'syntax-directive': () => import('./syntax-directive.js') as Promise<TransformModule>,
   'cache-id-platform': () => import('./cache-id-platform.js') as Promise<TransformModule>,
-  // manifest-first (registered when it lands)
+  'manifest-first': () => import('./manifest-first.js') as Promise<TransformModule>,
   'files-stage': () => import('./files-stage.js') as Promise<TransformModule>,
   'dockerignore-allowlist': () => import('./dockerignore-allowlist.js') as Promise<TransformModule>,
 };
