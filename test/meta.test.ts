@@ -32,6 +32,12 @@ test('meta is complete and honest for every built-in', async () => {
   }
 });
 
+test('the static RECOMMENDED list matches the modules\' meta.recommended, in registry order', async () => {
+  const { RECOMMENDED } = await import('../transforms/index.js');
+  const fromMeta = (await loadBuiltins()).filter((t) => t.meta.recommended).map((t) => t.meta.name);
+  assert.equal(RECOMMENDED, fromMeta);
+});
+
 test('the README lists the recommended transforms in the order they run', async () => {
   const recommended = (await loadBuiltins()).filter((t) => t.meta.recommended).map((t) => t.meta.name);
   const positions = recommended.map((n) => README.indexOf(`### \`${n}\``));

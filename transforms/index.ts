@@ -18,3 +18,9 @@ export const BUILTIN_TRANSFORMS: Record<string, () => Promise<TransformModule>> 
 };
 
 export const BUILTIN_ORDER = Object.keys(BUILTIN_TRANSFORMS);
+
+/**
+ * The built-ins whose `meta.recommended` is true, in run order — kept here so that a default run loads only
+ * these modules (meta.test checks that this list and the modules' meta agree).
+ */
+export const RECOMMENDED = ['syntax-directive', 'cache-id-platform'];

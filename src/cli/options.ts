@@ -1,6 +1,7 @@
-// The command line, as data: one table that both the fast parser (yargs-parser) and the help screen (yargs,
+// The command line, as data: one table that both the fast parser (Node's util.parseArgs) and the help screen (yargs,
 // loaded only for --help) are built from, so they cannot drift apart.
 
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 
 export interface OptionSpec {
@@ -53,29 +54,61 @@ export interface CliArgs {
 
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-export async function parseArgs(argv: string[]): Promise<CliArgs> {
-  const { default: parser } = await import('yargs-parser');
-  const known = new Set<string>(['_', '--', '$0']);
-  for (const o of OPTIONS) {
-    known.add(o.name);
-    known.add(camel(o.name));
-    if (o.alias) known.add(o.alias);
+/**
+ * argv → option values, with Node's own util.parseArgs (no module to load: start-up time matters here).
+ * `--no-<boolean>` negates a known boolean. An unknown option takes its value from `--name=value`, or, as in
+ * jscodeshift, from the next argument when that is not an option (`--name value`); otherwise it is `true`.
+ * Values stay strings (`--tag=1.10` is "1.10", not 1.1).
+ */
+function readArgv(argv: string[]): { parsed: Record<string, unknown>; unknown: Map<string, unknown> } {
+  const booleans = new Set(OPTIONS.filter((o) => o.type === 'boolean').map((o) => o.name));
+  const knownLong = new Set(OPTIONS.map((o) => o.name));
+  const negated: string[] = [];
+  const args: string[] = [];
+  let positionalOnly = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') positionalOnly = true;
+    const m = positionalOnly ? null : /^--no-(.+)$/.exec(a);
+    if (m && booleans.has(m[1]!)) {
+      negated.push(m[1]!);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (!positionalOnly && /^--[^=]+$/.test(a) && !knownLong.has(a.slice(2)) && next !== undefined && !next.startsWith('-')) {
+      args.push(`${a}=${next}`);
+      i++;
+      continue;
+    }
+    args.push(a);
   }
-  const parsed = parser(argv, {
-    alias: Object.fromEntries(OPTIONS.filter((o) => o.alias).map((o) => [o.name, [o.alias!]])),
-    boolean: OPTIONS.filter((o) => o.type === 'boolean').map((o) => o.name),
-    string: ['format', ...OPTIONS.filter((o) => o.type === 'string').map((o) => o.name)],
-    array: OPTIONS.filter((o) => o.type === 'array').map((o) => o.name),
-    number: OPTIONS.filter((o) => o.type === 'number').map((o) => o.name),
-    default: { verify: true, format: 'diff', 'time-limit': 10 },
-    // greedy-arrays off: `-t NAME PATH` is one transform and one path, not two transforms.
-    configuration: { 'parse-numbers': false, 'parse-positional-numbers': false, 'camel-case-expansion': true, 'strip-aliased': true, 'greedy-arrays': false },
-  });
-  const transformOptions: Record<string, unknown> = {};
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const o of OPTIONS) {
+    options[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string' };
+    if (o.alias) options[o.name]!.short = o.alias;
+    if (o.type === 'array') options[o.name]!.multiple = true;
+  }
+  const { values, positionals } = nodeParseArgs({ args, options, strict: false, allowPositionals: true });
+  const parsed: Record<string, unknown> = { verify: true, format: 'diff', 'time-limit': '10', _: positionals };
+  const unknown = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(values)) {
+    if (Object.hasOwn(options, k)) parsed[k] = v;
+    else unknown.set(k, v);
+  }
+  for (const n of negated) parsed[n] = false;
+  return { parsed, unknown };
+}
+
+export async function parseArgs(argv: string[]): Promise<CliArgs> {
+  const { parsed, unknown } = readArgv(argv);
   for (const [k, v] of Object.entries(parsed)) {
-    if (known.has(k) || k.includes('-')) continue;
+    const spec = OPTIONS.find((o) => o.name === k);
+    if (spec && spec.type !== 'boolean' && v === true) throw new UsageError(`--${k} needs a value`);
+  }
+  const transformOptions: Record<string, unknown> = {};
+  for (const [k, v] of unknown) {
     if (k.length === 1) throw new UsageError(`unknown option -${k}`);
-    transformOptions[k] = v;
+    transformOptions[camel(k)] = v;
   }
   const format = String(parsed.format);
   if (!(FORMAT_CHOICES as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMAT_CHOICES.join(', ')}; got "${format}"`);
@@ -92,7 +125,7 @@ export async function parseArgs(argv: string[]): Promise<CliArgs> {
     if (names.length === 0) throw new UsageError('-t/--transform needs a transform name or a path to a transform module');
   }
   const args: CliArgs = {
-    paths: (parsed._ as unknown[]).map(String),
+    paths: (parsed._ as string[]).slice(),
     write: !!parsed.write,
     check: !!parsed.check,
     format: format as CliArgs['format'],

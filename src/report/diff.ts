@@ -12,7 +12,8 @@
 //   `diff --git` + `new file mode` header and a blank line to end it (git apply reads it in any position;
 //   GNU patch only when it is the last file of a patch).
 
-import { structuredPatch } from 'diff';
+// Only the patch module: the package's index loads every differ (twice the start-up cost for the same function).
+import { structuredPatch } from 'diff/lib/patch/create.js';
 import type { Outcome } from '../types.js';
 
 export interface DiffOptions {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUILTIN_ORDER, BUILTIN_TRANSFORMS } from '../../transforms/index.js';
+import { BUILTIN_ORDER, BUILTIN_TRANSFORMS, RECOMMENDED } from '../../transforms/index.js';
 import { UsageError } from '../errors.js';
 import type { Transform, TransformFn, TransformMeta } from '../types.js';
 
@@ -20,8 +20,7 @@ export async function resolveTransforms(specs: string[] | undefined, cwd: string
 }
 
 export async function loadRecommended(): Promise<Transform[]> {
-  const all = await loadBuiltins();
-  return all.filter((t) => t.meta.recommended);
+  return Promise.all(RECOMMENDED.map((n) => loadBuiltin(n)));
 }
 
 export async function loadBuiltins(): Promise<Transform[]> {
