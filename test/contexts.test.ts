@@ -137,4 +137,22 @@ test('config file: unknown keys and wrong types are usage errors that name them 
   assert.match(r.stderr, 'config file not found: nope.json');
 });
 
+test('context-aware changes: manifest-first copies the manifests of the compose context, not of the Dockerfile directory', () => {
+  const root = tmp();
+  write(root, {
+    'compose.yaml': 'services:\n  api:\n    build:\n      context: ./services/api\n      dockerfile: ../../docker/api.Dockerfile\n',
+    'docker/api.Dockerfile': 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "index.js"]\n',
+    'docker/package.json': '{"name": "not-this-one"}\n',
+    'services/api/package.json': '{"name": "api", "version": "1.0.0"}\n',
+    'services/api/package-lock.json': '{"name": "api", "lockfileVersion": 3, "requires": true, "packages": {"": {"name": "api", "version": "1.0.0"}}}\n',
+    'services/api/index.js': 'console.log(1)\n',
+  });
+  const { run, report } = cliJson(root, '-t', 'manifest-first', '.');
+  assert.is(run.status, 0, run.stderr);
+  const f = report.files.find((x) => x.path === 'docker/api.Dockerfile')!;
+  assert.is(f.status, 'changed', JSON.stringify(f.messages));
+  assert.match(f.diff!, '+COPY package.json package-lock.json ./');
+  assert.equal((f as unknown as { context: unknown }).context, { path: 'services/api', origin: 'compose', definedIn: 'compose.yaml' });
+});
+
 test.run();

@@ -35,4 +35,12 @@ test('on a TTY: progress line and colored diff; NO_COLOR turns colors off; --qui
   assert.not.match(quiet, 'files, ');
 });
 
+test('FORCE_COLOR colors a piped diff; --no-color wins over it', () => {
+  const root = tree();
+  const run = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: 'utf8', env: { ...ENV, NO_COLOR: undefined, ...env } }).stdout;
+  assert.match(run(['-t', 'syntax-directive', 's0'], { FORCE_COLOR: '1' }), '\x1b[32m+# syntax');
+  assert.not.match(run(['-t', 'syntax-directive', '--no-color', 's0'], { FORCE_COLOR: '1' }), '\x1b[');
+  assert.not.match(run(['-t', 'syntax-directive', 's0'], {}), '\x1b[');
+});
+
 test.run();
