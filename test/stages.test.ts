@@ -71,6 +71,17 @@ test('ARG-driven FROM and --from with variables: unknown, never guessed', () => 
   assert.ok(g2.nodes[1]!.refs[0]!.unknown);
 });
 
+test('a variable base that cannot expand to a stage name is an image (alpine:${V}, ${REGISTRY}/node:20)', () => {
+  const g = graph('ARG V=3.20\nARG R=docker.io\nFROM alpine:${V} AS a\nFROM ${R}/library/node:20 AS b\nFROM ${V:-x} AS c\nFROM golang:${GO_VERSION}-alpine AS d\n');
+  assert.equal(g.nodes[0]!.base, { kind: 'image', ref: 'alpine:${V}' });
+  assert.equal(g.nodes[1]!.base, { kind: 'image', ref: '${R}/library/node:20' });
+  assert.equal(g.nodes[2]!.base, { kind: 'arg', ref: '${V:-x}' }, 'the colon is inside the variable');
+  assert.is(g.workdirAt(0), '/');
+  assert.is(g.workdirAt(1), undefined, 'registry unknown');
+  assert.is(g.workdirAt(3), '/go');
+  assert.equal(deps('FROM alpine AS a\nFROM a:${T} AS b\nFROM scratch\nCOPY --from=b /x /x\n', 2), { stages: [1], unknown: false });
+});
+
 test('ONBUILD triggers are references of the stages built FROM that stage', () => {
   const text = 'FROM alpine AS src\nFROM alpine AS base\nONBUILD COPY --from=src /a /a\nFROM base AS child\nFROM alpine AS other\n';
   const g = graph(text);

@@ -13,15 +13,18 @@
 // - `--chown=<name>` needs /etc/passwd, which scratch does not have: the files stage copies without it and
 //   the producer's copy keeps it; a consumer then only gets the same owner when it sets its own --chown.
 //
-// Restraint is the job: every copied path must be proven to be a context file that nothing touched — no
-// RUN/COPY/ADD/WORKDIR after it in the producer's FROM chain that may change it, nothing in its place before
-// it. RUN commands are read textually and conservatively (see runTouches); anything unclear is refused with
-// its reason. The analysis assumes the external base image has nothing at the destination, except in the
-// well-known system locations below, which are refused.
+// Restraint is the job: every copied path must be proven to be a context file (as BuildKit sends the context,
+// after .dockerignore) that nothing touched — no RUN/COPY/ADD/WORKDIR after it in the producer's FROM chain
+// that may change it, nothing in its place before it. RUN commands are read textually and conservatively (see
+// runTouches): what they name, where they run, and which commands write without naming (package managers,
+// user tools, build tools, scripts); anything unclear is refused with its reason. The analysis assumes the
+// external base image has nothing at the destination, except in the well-known system locations below and
+// the image's own WORKDIR, which are refused.
 
 import type { DockerfileModel, FileInfo, Instruction, Span, TransformApi, TransformMeta } from '../src/types.js';
-import { buildStageGraph } from '../src/dockerfile/stages.js';
+import { buildStageGraph, imageWorkdir } from '../src/dockerfile/stages.js';
 import type { StageRef } from '../src/dockerfile/stages.js';
+import { sentFiles } from '../src/context/dockerignore.js';
 import { basename, cleanAbs, components, contextRel, hasWildcard, isAncestor, isWithin, matchComponent, relation, resolveIn } from '../src/dockerfile/paths.js';
 
 export const meta = {
@@ -59,18 +62,118 @@ export function mayExistInBaseImage(p: string): boolean {
   return ETC_TREES.some((t) => isWithin(p, `/etc/${t}`));
 }
 
+/** Directories that base images commonly have: a file copied to one of these (no trailing `/`) lands inside it. */
+const KNOWN_DIRS = new Set([
+  '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/usr/libexec', '/usr/share', '/usr/include', '/usr/src', '/usr/local', '/usr/local/bin',
+  '/usr/local/sbin', '/usr/local/lib', '/usr/local/share', '/usr/local/etc', '/usr/local/include', '/usr/local/src', '/usr/share/nginx',
+  '/usr/share/nginx/html', '/usr/share/zoneinfo', '/usr/share/doc', '/usr/share/man', '/usr/local/share/ca-certificates', '/var/lib', '/var/cache',
+  '/var/log', '/var/www', '/var/www/html', '/var/run', '/var/tmp', '/var/spool', '/var/opt', '/var/mail', '/var/lib/apt', '/var/lib/dpkg',
+  '/etc/nginx/conf.d', '/etc/nginx/sites-available', '/etc/nginx/sites-enabled', '/etc/nginx/modules', '/etc/ssl/certs', '/etc/ssl/private',
+  '/etc/apt/sources.list.d', '/etc/apt/apt.conf.d', '/etc/apt/preferences.d', '/etc/cron.daily', '/etc/cron.hourly', '/etc/cron.weekly',
+  '/etc/cron.monthly', '/etc/skel', '/etc/opt', '/etc/xdg', '/usr/local/etc/php', '/usr/local/etc/php/conf.d', '/usr/local/etc/php-fpm.d',
+  '/usr/local/apache2', '/usr/local/apache2/conf', '/usr/local/apache2/htdocs', '/usr/local/tomcat', '/usr/local/tomcat/conf',
+  '/usr/local/tomcat/webapps', '/docker-entrypoint.d', '/docker-entrypoint-initdb.d', '/go', '/go/bin', '/go/src', '/go/pkg',
+]);
+
+/** A directory that an external base image is likely to have (its WORKDIR and what lies above it included). */
+export function isKnownDirectory(p: string, imageWorkdir?: string): boolean {
+  if (SYSTEM_DIRS.includes(p) || SYSTEM_TREES.includes(p) || KNOWN_DIRS.has(p)) return true;
+  if (ETC_TREES.some((t) => p === `/etc/${t}`)) return true;
+  return imageWorkdir !== undefined && isWithin(imageWorkdir, p);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Reading RUN commands. A RUN "may touch" a path P when, in any simple command of it:
-// - it names P, something inside P, or a directory above P other than `/` (glob-aware);
-// - it names P's last component as a word (`cp x config`), whatever the directory;
+// - it names P, something inside P, a directory above P, or `/` itself (`tar -xz -C /`, `cp -a x/. /`),
+//   glob-aware; read-only commands (`ls /`) aside;
+// - it names P's last component as a word (`cp x config`) or as the last segment of a URL (`curl -O`), whatever
+//   the directory;
 // - it uses a variable or `~` in a path, or runs in an unknown directory, in P, or in a directory above P
-//   other than `/` (a build tool writes where it runs);
+//   other than `/` (a build tool writes where it runs), or unpacks an archive where it runs when that is `/`;
+// - P lies in a system location (/etc, /usr, /var, /opt, /root, /home, /tmp, /run, /lib*, /bin, /sbin, /boot)
+//   and the command is not one whose writes are confined to the paths it names and the directory it runs in
+//   (apk, apt-get, pip, adduser, make, a script: they write system files, /etc/passwd among them) — after the
+//   copy for any P, before it for a directory P (a package may fill the directory the copy adds to);
 // except commands that only create or re-own directories they name (mkdir, install -d, chown, chmod, chgrp
 // before the copy; mkdir after it) when none of those names lies inside P.
 
-const WRAPPERS = new Set(['sudo', 'exec', 'env', 'command', 'time', 'nice', 'nohup', 'then', 'do', 'else', 'if', 'while', '!']);
+const WRAPPERS = new Set(['sudo', 'exec', 'env', 'command', 'time', 'nice', 'nohup', 'then', 'do', 'else', 'if', 'while', 'until', '!']);
 const HARMLESS_BEFORE = new Set(['mkdir', 'install', 'chown', 'chmod', 'chgrp', 'set', 'true', ':']);
 const HARMLESS_AFTER = new Set(['mkdir', 'set', 'true', ':']);
+/** Commands that only read, or only write the paths they name (or their standard output). */
+const READ_ONLY = new Set([
+  'ls', 'cat', 'echo', 'printf', 'test', '[', '[[', 'stat', 'du', 'df', 'grep', 'egrep', 'fgrep', 'head', 'tail', 'wc', 'sort', 'uniq',
+  'cut', 'tr', 'diff', 'cmp', 'file', 'which', 'id', 'whoami', 'uname', 'date', 'sleep', 'nproc', 'readlink', 'realpath', 'basename',
+  'dirname', 'sha1sum', 'sha256sum', 'sha512sum', 'md5sum', 'base64', 'jq', 'envsubst', 'printenv', 'true', 'false', ':', 'set', 'export',
+  'unset', 'shift', 'exit', 'return', 'umask', 'ulimit', 'wait', 'type', 'hash', 'fi', 'done', 'esac', 'case', 'for', 'in', 'elif',
+  'select', 'function',
+]);
+/** Commands whose writes are confined to the paths they name and the directory they run in (checked by the rules above). */
+const CONFINED = new Set([
+  ...READ_ONLY, 'cd', 'pushd', 'popd', 'mkdir', 'rmdir', 'touch', 'ln', 'cp', 'mv', 'rm', 'chmod', 'chown', 'chgrp', 'install', 'sed', 'tee',
+  'tar', 'bsdtar', 'unzip', 'cpio', '7z', '7za', 'gzip', 'gunzip', 'bzip2', 'bunzip2', 'xz', 'unxz', 'zstd', 'unzstd', 'curl', 'wget',
+  'find', 'rsync', 'patch', 'truncate', 'dd', 'awk',
+]);
+/** Archive tools that unpack into the directory they run in unless told otherwise. */
+const EXTRACTORS: Record<string, (words: string[]) => boolean> = {
+  tar: (w) =>
+    (/^-?[A-Za-z]*x[A-Za-z]*$/.test(w[0] ?? '') || w.some((x) => x === '--extract' || x === '--get' || /^-[A-Za-z]*x[A-Za-z]*$/.test(x))) &&
+    !w.some((x) => /^-[A-Za-z]*C|^--directory\b/.test(x)),
+  bsdtar: (w) => EXTRACTORS.tar!(w),
+  unzip: (w) => !w.some((x) => /^-[A-Za-z]*d/.test(x)),
+  cpio: (w) => w.some((x) => /^-[A-Za-z]*i|^--extract/.test(x)) && !w.some((x) => /^-[A-Za-z]*D|^--directory\b/.test(x)),
+  '7z': (w) => w[0] === 'x' && !w.some((x) => x.startsWith('-o')),
+  '7za': (w) => w[0] === 'x' && !w.some((x) => x.startsWith('-o')),
+};
+/** Where packages, users and installers write: a command of unknown effect may change anything here. */
+const SYSTEM_LOCATIONS = ['/etc', '/usr', '/var', '/opt', '/root', '/home', '/tmp', '/run', '/lib', '/lib32', '/lib64', '/libx32', '/bin', '/sbin', '/boot'];
+/** User and group tools write the account databases (and homes, mail spools) only. */
+const USER_TOOLS = new Set(['adduser', 'useradd', 'addgroup', 'groupadd', 'usermod', 'groupmod', 'deluser', 'userdel', 'delgroup', 'groupdel', 'chpasswd', 'passwd', 'chsh', 'gpasswd']);
+const USER_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', '/etc/subuid', '/etc/subgid', '/etc/passwd-', '/etc/group-', '/etc/shadow-', '/etc/gshadow-', '/etc/.pwd.lock', '/etc/login.defs', '/home', '/var/mail', '/var/spool/mail'];
+/** Build tools write where they run, the paths they name, and their caches and toolchains in these places. */
+const BUILD_TOOLS = new Set([
+  'go', 'cargo', 'rustc', 'rustup', 'npm', 'npx', 'yarn', 'pnpm', 'bun', 'mvn', 'mvnw', 'gradle', 'gradlew', 'ant', 'sbt', 'dotnet',
+  'gcc', 'g++', 'cc', 'c++', 'clang', 'clang++', 'ld', 'strip', 'upx', 'cmake', 'ninja', 'meson', 'make', 'javac', 'jar', 'tsc', 'webpack',
+  'vite', 'esbuild', 'rollup', 'composer', 'hugo',
+]);
+const TOOL_LOCATIONS = ['/root', '/home', '/tmp', '/var/tmp', '/usr/local', '/go'];
+const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
+/** OS package managers: what they install lives in directories named after the packages (/etc/nginx, /usr/share/php83). */
+const OS_PACKAGE_MANAGERS = new Set(['apk', 'apt-get', 'apt', 'aptitude', 'dnf', 'yum', 'microdnf', 'tdnf', 'zypper', 'pacman', 'emerge', 'xbps-install', 'opkg']);
+/** Words too common in package names and paths to tie one to the other. */
+const COMMON_WORDS = new Set([
+  'etc', 'usr', 'var', 'opt', 'lib', 'libs', 'share', 'local', 'bin', 'sbin', 'dev', 'doc', 'docs', 'common', 'data', 'base', 'core', 'utils',
+  'util', 'tools', 'tool', 'conf', 'config', 'd', 'no', 'install', 'recommends', 'update', 'upgrade', 'add', 'cache', 'virtual', 'get', 'y', 'yes',
+  'clean', 'all', 'x', 'amd', 'arm', 'aarch', 'noarch', 'el', 'release', 'src', 'app', 'apps', 'main', 'build', 'essential', 'extra', 'extras',
+  'full', 'minimal', 'headless', 'runtime', 'server', 'client', 'plugins', 'plugin', 'modules', 'module', 'the', 'and',
+]);
+const nameWords = (s: string) => s.toLowerCase().split(/[^a-z]+/).filter((t) => t && !COMMON_WORDS.has(t));
+
+/** A package manager's packages that may own a directory on the path `p` (undefined: none; a string: which). */
+function packageFor(rest: string[], p: string): string | undefined {
+  const pathWords = new Set(components(p).flatMap(nameWords));
+  for (const w of rest) {
+    if (w.startsWith('-')) continue;
+    if (/[$`]/.test(w) || /\.(txt|deb|rpm|apk|list)$/.test(w)) return w; // packages this file does not name
+    if (nameWords(w).some((t) => pathWords.has(t))) return w;
+  }
+  return undefined;
+}
+
+/** Where a command that does not name the path may still write: nothing beyond its names and working directory, or these trees. */
+function implicitWrites(name: string, rest: string[]): { what: string; where: string[] } | undefined {
+  if (!name || CONFINED.has(name)) return undefined;
+  if (USER_TOOLS.has(name)) return { what: name, where: USER_FILES };
+  if (BUILD_TOOLS.has(name)) {
+    const global = rest.some((w) => w === '-g' || w === '--global' || w === 'global' || w === '--install' || w === 'install' && ['go', 'cargo', 'make', 'ninja', 'dotnet'].includes(name));
+    if (!global) return { what: name, where: TOOL_LOCATIONS };
+  }
+  return { what: name, where: SYSTEM_LOCATIONS };
+}
+
+export function inSystemLocation(p: string): boolean {
+  return SYSTEM_LOCATIONS.some((t) => isWithin(p, t));
+}
 
 type Phase = 'before' | 'after';
 
@@ -95,7 +198,17 @@ function pathTokens(word: string): string[] {
   return out;
 }
 
-function runTouches(model: DockerfileModel, ins: Instruction, p: string, kind: 'file' | 'dir', phase: Phase, startCwd: string | undefined): string | undefined {
+/** Absolute paths that ENV instructions hand to programs (`HOME=/srv/app`, `PATH=/opt/x/bin:$PATH`), with their lines. */
+function envPaths(instructions: Instruction[]): { path: string; line: number }[] {
+  const out: { path: string; line: number }[] = [];
+  for (const ins of instructions) {
+    if (ins.keyword !== 'ENV') continue;
+    for (const a of ins.args) for (const t of pathTokens(a.value)) if (t.startsWith('/') && !t.includes('$')) out.push({ path: cleanAbs(t), line: ins.startLine });
+  }
+  return out;
+}
+
+function runTouches(model: DockerfileModel, ins: Instruction, p: string, kind: 'file' | 'dir', phase: Phase, startCwd: string | undefined, env: { path: string; line: number }[] = []): string | undefined {
   const line = ins.startLine;
   const base = basename(p);
   const harmlessSet = phase === 'before' ? HARMLESS_BEFORE : HARMLESS_AFTER;
@@ -108,13 +221,22 @@ function runTouches(model: DockerfileModel, ins: Instruction, p: string, kind: '
     }
   }
   // Exec form: the decoded elements (quotes and brackets would otherwise stick to the paths).
-  const args = ins.jsonForm ? ins.args.map((a) => a.value).join(' ') : ins.argsSpan ? model.source.text.slice(ins.argsSpan.start, ins.span.end) : '';
+  const args = ins.jsonForm ? ins.args.map((a) => a.value).join(' ') : ins.argsSpan ? withoutHeredocMarkers(model.source.text, ins) : '';
   let cwd = startCwd;
+  // A command that may write P without naming it: reported only when nothing more specific is found.
+  let implicit: string | undefined;
   for (const cmd of splitCommands(args, model.escape)) {
     const words = cmd.split(/\s+/).filter(Boolean);
     let k = 0;
-    while (k < words.length && (WRAPPERS.has(words[k]!) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[k]!))) k++;
-    const name = (words[k] ?? '').replace(/^["'[]+|["'\]]+$/g, '').replace(/^.*\//, '');
+    const bare = (w: string | undefined) => (w ?? '').replace(/^["'[]+|["'\]]+$/g, '').replace(/^.*\//, '');
+    for (;;) {
+      while (k < words.length && (WRAPPERS.has(words[k]!) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[k]!))) k++;
+      // `sh -c "…"`: the command is the string (already split into simple commands).
+      const c = SHELLS.has(bare(words[k])) ? words.findIndex((w, i) => i > k && /^-[a-z]*c[a-z]*$/.test(w)) : -1;
+      if (c < 0) break;
+      k = c + 1;
+    }
+    const name = bare(words[k]);
     const rest = words.slice(k + 1);
     if (name === 'cd' || name === 'pushd') {
       const target = rest.find((w) => !w.startsWith('-'))?.replace(/["']/g, '');
@@ -145,21 +267,52 @@ function runTouches(model: DockerfileModel, ins: Instruction, p: string, kind: '
       if (!bad) continue;
       return `RUN at line ${line} (${name} ${bad.word}) may create or change ${p}`;
     }
+    const writes = phase === 'after' || kind === 'dir' ? implicitWrites(name, rest) : undefined;
+    const zone = writes?.where.find((t) => isWithin(p, t) || isAncestor(p, t));
+    // A program told through ENV where to work (HOME, a config path) may write there without naming it.
+    const told = writes ? env.find((e) => e.path !== '/' && relation(e.path, p)) : undefined;
+    if (writes && told && implicit === undefined) implicit = `RUN at line ${line} runs ${writes.what}, and ENV at line ${told.line} points it at ${told.path}`;
+    if (writes && zone && implicit === undefined) {
+      if (phase === 'after') implicit = `RUN at line ${line} runs ${writes.what}, which may change ${zone === p ? p : `files in ${zone}`}`;
+      else if (!OS_PACKAGE_MANAGERS.has(name)) implicit = `RUN at line ${line} runs ${writes.what}, which may put files in ${p}`;
+      else {
+        const pkg = packageFor(rest, p);
+        if (pkg !== undefined) implicit = `RUN at line ${line} installs ${pkg} with ${name}, which may put files in ${p}`;
+      }
+    }
     if (cwd === undefined) return `RUN at line ${line} runs in a directory this file does not determine`;
     if (isWithin(cwd, p)) return `RUN at line ${line} runs in ${cwd}`;
     if (cwd !== '/' && isAncestor(cwd, p)) return `RUN at line ${line} runs in ${cwd}, above ${p}`;
+    if (cwd === '/' && Object.hasOwn(EXTRACTORS, name) && EXTRACTORS[name]!(rest)) return `RUN at line ${line} unpacks an archive into / (${name} runs in /)`;
     for (const r of resolved) {
       if (r.variable) {
         if (hasPathShape(r.word)) return `RUN at line ${line} uses the path ${r.word}, which this file does not determine`;
         continue;
       }
+      const findReads = name === 'find' && !rest.some((w) => /^-(delete|exec|execdir|ok|okdir|fprint\w*|fls)$/.test(w));
+      if (r.abs === '/' && !READ_ONLY.has(name) && !findReads) return `RUN at line ${line} names / (${name} … ${r.word}), so it may change anything`;
       if (r.abs !== undefined && relation(r.abs, p)) return `RUN at line ${line} names ${r.word}`;
       if (base && r.word.split('/').some((c) => c === base || (hasWildcard(c) && matchComponent(c, base)))) {
         if (!r.word.startsWith('/')) return `RUN at line ${line} names ${r.word}`;
       }
     }
+    // A download without an output name lands in the working directory under the URL's last segment.
+    for (const w of rest) {
+      const url = /^["']?[a-z][a-z0-9+.-]*:\/\/[^/\s"']+\/(?:[^\s"']*\/)?([^/\s"'?#]+)/i.exec(w);
+      if (url && base && url[1] === base) return `RUN at line ${line} downloads ${url[1]}`;
+    }
   }
-  return undefined;
+  return implicit;
+}
+
+/** The RUN's text from its arguments on, with `<<EOT` markers and terminator lines blanked (a bare `RUN <<EOT` runs its body). */
+function withoutHeredocMarkers(text: string, ins: Instruction): string {
+  const start = ins.argsSpan!.start;
+  const out = text.slice(start, ins.span.end).split('');
+  for (const h of ins.heredocs) {
+    for (const sp of [h.markerSpan, h.terminatorSpan]) for (let i = Math.max(sp.start, start); i < sp.end && i < ins.span.end; i++) out[i - start] = ' ';
+  }
+  return out.join('');
 }
 
 function hasPathShape(word: string): boolean {
@@ -257,22 +410,43 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
     return why;
   };
 
-  // The build context, read once and only when a copy has to be classified.
-  let listing: { files: Set<string>; dirs: Set<string> } | undefined;
-  const context = () => {
-    if (listing) return listing;
-    const files = new Set(api.context.list());
+  // The build context as BuildKit sends it (after `<Dockerfile>.dockerignore` or `.dockerignore`), read once and
+  // only when a copy has to be classified.
+  let listing: { files: Set<string>; dirs: Set<string>; all: Set<string>; ignoreName: string; ignoreProblem?: string } | undefined;
+  const dirsOf = (files: Iterable<string>) => {
     const dirs = new Set<string>();
     for (const f of files) for (let i = f.indexOf('/'); i !== -1; i = f.indexOf('/', i + 1)) dirs.add(f.slice(0, i));
-    return (listing = { files, dirs });
+    return dirs;
+  };
+  const context = () => {
+    if (listing) return listing;
+    const raw = api.context.list();
+    const all = new Set([...raw, ...dirsOf(raw)]);
+    const df = api.context.dockerfile;
+    const specific = df && !df.startsWith('../') && !df.startsWith('/') ? `${df}.dockerignore` : undefined;
+    const ignoreName = specific !== undefined && api.context.exists(specific) ? specific : '.dockerignore';
+    const ignoreText = api.context.read(ignoreName);
+    let sent = raw;
+    let ignoreProblem: string | undefined;
+    if (ignoreText !== undefined) {
+      try {
+        sent = sentFiles(raw, ignoreText);
+      } catch (e) {
+        ignoreProblem = `${ignoreName} cannot be read (${e instanceof Error ? e.message : String(e)})`;
+        sent = [];
+      }
+    }
+    return (listing = { files: new Set(sent), dirs: dirsOf(sent), all, ignoreName, ignoreProblem });
   };
 
-  /** What kind of thing a context source is. */
-  const classify = (rel: string): 'file' | 'dir' | 'missing' | 'unknown' => {
+  /** What kind of thing a context source is, as BuildKit sees it. */
+  const classify = (rel: string): 'file' | 'dir' | 'missing' | 'unknown' | 'unreadable' => {
+    const { files, dirs, all, ignoreProblem } = context();
+    if (ignoreProblem) return 'unreadable';
     if (rel === '') return 'dir';
-    const { files, dirs } = context();
     if (files.has(rel)) return 'file';
     if (dirs.has(rel)) return 'dir';
+    if (all.has(rel)) return 'missing'; // in the directory, but left out by the ignore file
     return api.context.exists(rel) ? 'unknown' : 'missing';
   };
 
@@ -334,13 +508,19 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
     cand.dirForm = dest === '.' || dest === '' || dest.endsWith('/') || sources.length > 1 || wild;
     if (!(dest === '.' || dest.endsWith('/')) && (sources.length > 1 || wild)) return fail(`COPY at line ${ins.startLine} has several or wildcard sources and a destination without a trailing /`);
 
+    const ignoreProblem = context().ignoreProblem;
+    if (ignoreProblem) return fail(ignoreProblem);
     const matched: { rel: string; kind: 'file' | 'dir' }[] = [];
     for (const s of sources) {
       const rel = contextRel(s);
       const found = hasWildcard(rel) ? expand(rel) : [rel];
       for (const m of found) {
         const k = classify(m);
-        if (k === 'missing') return fail(`${s} (COPY at line ${ins.startLine}) is not in the build context`);
+        if (k === 'unreadable') return fail(context().ignoreProblem!);
+        if (k === 'missing') {
+          const ignored = context().all.has(m) ? `: ${context().ignoreName} leaves it out` : '';
+          return fail(`${s} (COPY at line ${ins.startLine}) is not in the build context${ignored}`);
+        }
         if (k === 'unknown') return fail(`${s} (COPY at line ${ins.startLine}) is an empty or linked directory in the build context`);
         matched.push({ rel: m, kind: k });
       }
@@ -363,10 +543,13 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
     if (cand.entries.length === 0) return fail(`COPY at line ${ins.startLine} matches nothing in the build context`);
     cand.complete = true;
 
-    // K' ≡ K: a file copied to a path without a trailing / lands *inside* that path when it is a directory.
-    if (!cand.dirForm && cand.entries[0]!.kind === 'file' && basename(cand.absDest) !== basename('/' + cand.entries[0]!.ctx)) {
+    // A file copied to a path without a trailing / lands *inside* that path when it is a directory (in scratch it
+    // does not): refused where base images commonly have a directory.
+    if (!cand.dirForm && cand.entries[0]!.kind === 'file') {
       const root = graph.root(ins.stage);
-      if (root.kind !== 'scratch' && mayExistInBaseImage(cand.absDest)) return fail(`the base image may have a directory at ${cand.absDest} (COPY at line ${ins.startLine})`);
+      if (root.kind !== 'scratch' && isKnownDirectory(cand.absDest, root.kind === 'image' ? imageWorkdir(root.ref) : undefined)) {
+        return fail(`${cand.absDest} is a directory in common base images, so COPY at line ${ins.startLine} puts the file inside it`);
+      }
     }
     // Nothing in place before it.
     const chain = chainInstructions(ins.stage);
@@ -411,7 +594,7 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
           break;
         }
         case 'RUN': {
-          const why = runTouches(model, ins, e.path, e.kind, 'before', graph.workdirAt(ins.stage, ins.index));
+          const why = runTouches(model, ins, e.path, e.kind, 'before', graph.workdirAt(ins.stage, ins.index), envPaths(before.slice(0, before.indexOf(ins))));
           if (why) return why;
           break;
         }
@@ -420,7 +603,12 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
     return undefined;
   }
 
-  function laterProblem(after: Instruction[], p: string): string | undefined {
+  function laterProblem(chain: Instruction[], after: Instruction[], p: string, line: number): string | undefined {
+    const why = laterProblemOf(chain, after, p);
+    return why && `${why} (after COPY at line ${line})`;
+  }
+
+  function laterProblemOf(chain: Instruction[], after: Instruction[], p: string): string | undefined {
     for (const ins of after) {
       switch (ins.keyword) {
         case 'WORKDIR': {
@@ -434,12 +622,12 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
           const regions = regionsOf(ins);
           if (!regions) return `${ins.keyword} at line ${ins.startLine} writes to a path this file does not determine`;
           const r = regions.find((q) => isWithin(q, p) || isWithin(p, q));
-          if (r) return `${ins.keyword} at line ${ins.startLine} writes ${r} afterwards`;
+          if (r) return `${ins.keyword} at line ${ins.startLine} writes ${r}`;
           break;
         }
         case 'RUN': {
-          const why = runTouches(model, ins, p, 'dir', 'after', graph.workdirAt(ins.stage, ins.index));
-          if (why) return `${why} afterwards`;
+          const why = runTouches(model, ins, p, 'dir', 'after', graph.workdirAt(ins.stage, ins.index), envPaths(chain.slice(0, chain.indexOf(ins))));
+          if (why) return why;
           break;
         }
       }
@@ -485,12 +673,17 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
     }
     const chainProb = chainProblem(r);
     if (chainProb) return { kind: 'refused', reason: chainProb };
-    if (cand.problem) return { kind: 'refused', reason: cand.problem };
-    if (graph.root(cand.stage).kind !== 'scratch' && entry.kind === 'dir' && mayExistInBaseImage(entry.path)) {
+    const root = graph.root(cand.stage);
+    if (root.kind !== 'scratch' && entry.kind === 'dir' && mayExistInBaseImage(entry.path)) {
       return { kind: 'refused', reason: `the base image may already have files in ${entry.path}` };
     }
+    const imageWd = root.kind === 'image' ? imageWorkdir(root.ref) : undefined;
+    if (entry.kind === 'dir' && imageWd !== undefined && imageWd !== '/' && isWithin(imageWd, entry.path)) {
+      return { kind: 'refused', reason: `the base image ${(root as { ref: string }).ref} already has files in ${imageWd}, its WORKDIR (COPY at line ${cand.ins.startLine} adds to them)` };
+    }
+    if (cand.problem) return { kind: 'refused', reason: cand.problem };
     const after = chain.slice(chain.indexOf(cand.ins) + 1);
-    const why = laterProblem(after, wildcard ? prefix : s);
+    const why = laterProblem(chain, after, wildcard ? prefix : s, cand.ins.startLine);
     if (why) return { kind: 'refused', reason: why };
     return { kind: 'ok', cand, entry };
   };
@@ -536,14 +729,15 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
     const first = results[0]!.ref.instruction;
     const leave = (why: string, at: Span = first.span) => skip(`${show(c)} still copies from ${show(r)}: ${why}`, at);
 
-    const refused = results.flatMap((x) => x.cov.filter((v): v is Extract<Coverage, { kind: 'refused' }> => v.kind === 'refused').map((v) => ({ v, ins: x.ref.instruction })));
-    if (refused.length) {
-      leave(refused[0]!.v.reason, refused[0]!.ins.span);
-      continue;
-    }
+    // A build output keeps the dependency whatever else could be moved: that is the reason worth giving.
     const outputs = results.flatMap((x) => x.cov.filter((v): v is Extract<Coverage, { kind: 'none' }> => v.kind === 'none'));
     if (outputs.length) {
       leave(`it also copies ${outputs.map((o) => o.path).join(', ')}, which ${outputs.length > 1 ? 'are not context files' : 'is not a context file'}, so it would still depend on ${show(r)}`);
+      continue;
+    }
+    const refused = results.flatMap((x) => x.cov.filter((v): v is Extract<Coverage, { kind: 'refused' }> => v.kind === 'refused').map((v) => ({ v, ins: x.ref.instruction })));
+    if (refused.length) {
+      leave(refused[0]!.v.reason, refused[0]!.ins.span);
       continue;
     }
     let problem: string | undefined;

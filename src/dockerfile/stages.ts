@@ -12,7 +12,8 @@
 // - `ONBUILD` triggers declared in a stage run in the stages built `FROM` it, so their references belong to
 //   those children.
 // - A `FROM` whose base uses a build argument (`FROM ${BASE}`) may name any earlier stage: such a stage's
-//   dependencies are unknown and reported as such, never guessed.
+//   dependencies are unknown and reported as such, never guessed — unless the text around the variables cannot
+//   be part of a stage name (`alpine:${ALPINE_VERSION}`): that is an image.
 //
 // The graph is read-only and knows nothing about transforms; files-stage and others build on it.
 
@@ -126,6 +127,16 @@ export function imageWorkdir(ref: string): string | undefined {
 
 const hasVar = (s: string) => s.includes('$');
 
+/**
+ * Whether a base that uses a build argument may expand to a stage name. BuildKit looks the expanded base up as
+ * written, and stage names match `[a-z][a-z0-9-_.]*`: a literal `:`, `/` or `@` outside the variables
+ * (`alpine:${ALPINE_VERSION}`, `${REGISTRY}/node:20`) makes it an image reference.
+ */
+export function couldNameStage(base: string): boolean {
+  const literal = base.replace(/\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*/g, '');
+  return !/[:/@]/.test(literal);
+}
+
 export function buildStageGraph(model: DockerfileModel): StageGraph {
   const stages = model.stages;
   const nodes: StageNode[] = stages.map((stage) => ({
@@ -160,7 +171,7 @@ export function buildStageGraph(model: DockerfileModel): StageGraph {
   // Bases first: a child needs its parent's ONBUILD triggers.
   for (const node of nodes) {
     const base = node.stage.base;
-    if (hasVar(base)) node.base = { kind: 'arg', ref: base };
+    if (hasVar(base)) node.base = couldNameStage(base) ? { kind: 'arg', ref: base } : { kind: 'image', ref: base };
     else if (base.toLowerCase() === 'scratch') node.base = { kind: 'scratch' };
     else {
       const idx = byName(base, node.index);
