@@ -102,6 +102,8 @@ export interface Directive {
   span: Span;
   valueSpan: Span;
   line: number;
+  /** A `# syntax=` right after a `#!` first line: BuildKit uses it to pick the frontend (only `syntax` counts there). */
+  afterShebang?: boolean;
 }
 
 export interface Instruction {

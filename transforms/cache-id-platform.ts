@@ -72,7 +72,7 @@ export const KNOWLEDGE: Knowledge[] = [
   { paths: '…/.m2', pattern: /(^|\/)\.m2(\/|$)/, class: 'shared', why: 'the Maven repository holds jars; native classifiers are separate artifacts' },
   { paths: '…/.gradle', pattern: /(^|\/)\.gradle(\/|$)/, class: 'shared', why: "Gradle's caches hold jars; its native libraries are stored per platform" },
   { paths: '…/.composer/cache, …/.cache/composer', pattern: /(^|\/)(\.composer\/cache|\.cache\/composer)(\/|$)/, class: 'shared', why: "Composer's cache holds package archives" },
-  { paths: '…/.nuget/packages, …/NuGet/http-cache, …/NuGet/v3-cache', pattern: /(^|\/)(\.nuget\/packages|NuGet\/(http-cache|v3-cache))(\/|$)/, class: 'shared', why: 'NuGet packages carry runtime-specific assets under per-RID folders; its HTTP caches are responses' },
+  { paths: '…/.nuget, …/NuGet/http-cache, …/NuGet/v3-cache', pattern: /(^|\/)(\.nuget|NuGet\/(http-cache|v3-cache))(\/|$)/, class: 'shared', why: 'NuGet packages carry runtime-specific assets under per-RID folders; its HTTP caches are responses' },
 ];
 
 export function classify(target: string): Knowledge | undefined {

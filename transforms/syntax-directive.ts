@@ -15,6 +15,17 @@ export const meta = {
   },
 } satisfies TransformMeta;
 
+const WINDOWS_BASE = /(^|[/:@-])(nanoserver|servercore|windowsservercore|windows\/)|mcr\.microsoft\.com\/(windows|dotnet\/framework)\//i;
+
+/** Why the file looks like it builds a Windows container image, or undefined. */
+function windowsSignal(model: TransformApi['model']): string | undefined {
+  const base = model.stages.find((s) => WINDOWS_BASE.test(s.base));
+  if (base) return `base image ${base.base}`;
+  const shell = model.instructions.find((i) => i.keyword === 'SHELL' && /^(powershell|pwsh|cmd)(\.exe)?$/i.test(i.args[0]?.value ?? ''));
+  if (shell) return `SHELL ${shell.args[0]!.value}`;
+  return undefined;
+}
+
 // `1`, `1.7`, `1.7.1`, optionally `-labs`: the tags docker/dockerfile publishes.
 const VERSION_RE = /^\d+(\.\d+){0,2}(-labs)?$/;
 
@@ -24,6 +35,19 @@ export default function transform(file: FileInfo, api: TransformApi, options: { 
   const model = api.model;
   // Only an *effective* directive counts: a `# syntax=` after a blank line or comment is an ordinary comment.
   if (model.directives.some((d) => d.name === 'syntax')) return undefined;
-  // At the very top (after a BOM): the directive block stays one block, with any `# escape=`/`# check=` below.
-  return api.edit().insert(model.bodyStart, `# syntax=docker/dockerfile:${version}${model.source.eol}`).apply();
+  const windows = windowsSignal(model);
+  if (windows) {
+    api.skip(`left alone: this looks like a Windows container image (${windows}); docker/dockerfile frontend images are Linux-only, so a BuildKit builder on Windows could not run the directive`);
+    return undefined;
+  }
+  // At the very top (after a BOM, and after a `#!` line, which BuildKit skips when it looks for the directive):
+  // the directive block stays one block, with any `# escape=`/`# check=` below.
+  const text = model.source.text;
+  let at = model.bodyStart;
+  if (text.startsWith('#!', at)) {
+    const nl = text.indexOf('\n', at);
+    if (nl < 0) return undefined; // a shebang and nothing else: not a Dockerfile this transform can improve
+    at = nl + 1;
+  }
+  return api.edit().insert(at, `# syntax=docker/dockerfile:${version}${model.source.eol}`).apply();
 }

@@ -348,9 +348,12 @@ function checkInstructions(instructions: Instruction[], text: string): void {
   for (const ins of instructions) {
     if (KNOWN_INSTRUCTIONS.has(ins.keyword)) continue;
     const prev = instructions[ins.index - 1];
-    const hint = prev && /<<-?\s+\S/.test(text.slice(prev.span.start, prev.span.end))
-      ? ` (line ${prev.startLine} has "<<" followed by a space, which BuildKit does not treat as a heredoc)`
-      : '';
+    const word = text.slice(ins.keywordSpan.start, ins.keywordSpan.end);
+    const hint = /^(\{\{|\{%|<%|\$\{)/.test(word)
+      ? ' (this looks like a template, not a Dockerfile: leave it out with the config file\'s "ignore")'
+      : prev && /<<-?\s+\S/.test(text.slice(prev.span.start, prev.span.end))
+        ? ` (line ${prev.startLine} has "<<" followed by a space, which BuildKit does not treat as a heredoc)`
+        : '';
     throw new DockerfileSyntaxError(`unknown instruction: ${text.slice(ins.keywordSpan.start, ins.keywordSpan.end)} at line ${ins.startLine}${hint}`, ins.startLine);
   }
 }

@@ -270,6 +270,24 @@ export function scan(text: string): ScanResult {
       heredocs,
     });
   }
+  // BuildKit's DetectSyntax (which picks the frontend) skips a leading `#!` line before reading directives,
+  // although the parser proper does not (so `# escape=` after a shebang is not effective, but `# syntax=` is).
+  const first = lines[0];
+  if (first && text.startsWith('#!', bodyStart) && !directives.some((d) => d.name === 'syntax')) {
+    for (let k = 1; k < lines.length; k++) {
+      const l = lines[k]!;
+      const raw = text.slice(l.start, l.contentEnd);
+      const token = raw.replace(LEADING_SPACE_RE, '');
+      const m = DIRECTIVE_RE.exec(token);
+      const name = m?.[1]?.toLowerCase();
+      const value = trimEndBlanks(m?.[2] ?? '');
+      if (!m || !name || !value || !KNOWN_DIRECTIVES.has(name)) break;
+      if (name !== 'syntax') continue;
+      const valueStart = l.contentEnd - token.length + trimEndBlanks(token).length - value.length;
+      directives.push({ name, value, span: { start: l.contentEnd - token.length, end: l.contentEnd }, valueSpan: { start: valueStart, end: valueStart + value.length }, line: k + 1, afterShebang: true });
+      break;
+    }
+  }
   return { escape, directives, bodyStart, directivesEnd, instructions, comments };
 }
 
