@@ -3,11 +3,12 @@
 // wildcard resolution; then, for every dockerignore-allowlist fixture, the generated file applied to the
 // fixture's context: every file the Dockerfile reads is sent, and nothing else.
 
-import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { memoryContext } from '../src/context/build-context.js';
+import { fsContext, memoryContext } from '../src/context/build-context.js';
 import { ContextTree, filesRead, normalizeSource, resolveSource } from '../src/context/copy-sources.js';
 import {
   BadPatternError,
@@ -19,7 +20,9 @@ import {
   matches,
   matchesOrParentMatches,
   readIgnoreFile,
+  documentedSent,
   sentFiles,
+  walkSent,
 } from '../src/context/dockerignore.js';
 import { parseDockerfile } from '../src/dockerfile/parse.js';
 import { processSource } from '../src/runner/process.js';
@@ -331,6 +334,75 @@ test('COPY source resolution (BuildKit ResolveWildcards + filepath.Match)', () =
 });
 
 // ---------------------------------------------------------------------------------------------------
+// What the senders do: MatchesUsingParentResults down the tree (fsutil's filterFS.Walk for BuildKit, moby's
+// pkg/archive for the legacy builder), against the documented MatchesOrParentMatches.
+
+test('MatchesUsingParentResults: the MATCHES tables, walked from the root (patternmatcher_test.go)', () => {
+  const walked = (pm: PatternMatcher, text: string) => {
+    const dirs = text.split('/').slice(0, -1);
+    let info: boolean[] | undefined;
+    for (let i = 0; i < dirs.length; i++) info = pm.matchesUsingParentResults(dirs.slice(0, i + 1).join('/'), info).info;
+    return pm.matchesUsingParentResults(text, info).matched;
+  };
+  for (const [pattern, text, pass] of MATCHES) {
+    if (text.startsWith('/') || text.endsWith('/')) continue; // not a path a walker produces
+    assert.is(walked(new PatternMatcher([pattern]), text), pass, `pattern=${pattern} text=${text}`);
+    assert.is(new PatternMatcher([pattern]).matchesUsingParentResults(text).matched, pass, `no context: pattern=${pattern} text=${text}`);
+  }
+  for (const [patterns, text, pass] of MULTI) assert.is(walked(new PatternMatcher(patterns), text), pass, `patterns=${patterns.join(',')} text=${text}`);
+});
+
+test('documentedSent is MatchesOrParentMatches, file by file', () => {
+  for (const [pattern, text] of MATCHES) {
+    if (text.startsWith('/') || text.endsWith('/')) continue;
+    const pm = new PatternMatcher([pattern]);
+    assert.is(documentedSent([text], pm).length === 0, pm.matchesOrParentMatches(text), `pattern=${pattern} text=${text}`);
+  }
+  for (const [patterns, text] of MULTI) {
+    const pm = new PatternMatcher(patterns);
+    assert.is(documentedSent([text, 'other/x'], pm).includes(text), !pm.matchesOrParentMatches(text));
+  }
+});
+
+test('walkSent: fsutil filter_test.go cases', () => {
+  // TestWalkerExclude
+  assert.equal(walkSent(['bar', 'foo/bar2', 'foo2'], new PatternMatcher(['foo*', '!foo/bar2'])).sort(), ['bar', 'foo/bar2']);
+  // TestFSWalkNested
+  assert.equal(walkSent(['foo/bar'], new PatternMatcher(['foo', '!foo/bar'])), ['foo/bar']);
+  // TestFilteredOpenInvert (through the walk)
+  const pm = new PatternMatcher(['foo', '!foo/bar', 'foo/bar/baz', '!foo/bar/baz/x']);
+  assert.equal(walkSent(['foo/bar/baz/x', 'foo/bar/baz/y'], pm), ['foo/bar/baz/x']);
+  // An excluded directory with no exception below it is skipped; "**/bar" then hides everything below.
+  assert.equal(walkSent(['foo/bar/baz/q', 'foo/x'], new PatternMatcher(['**/bar', '!foo/bar/baz'])).sort(), ['foo/bar/baz/q', 'foo/x']);
+});
+
+test('walkSent: where the walkers differ from the documented matching', () => {
+  const both = (patterns: string[], files: string[]) => ({
+    buildkit: sentFiles(files, patterns.join('\n')),
+    legacy: sentFiles(files, patterns.join('\n'), 'legacy'),
+    documented: sentFiles(files, patterns.join('\n'), 'documented'),
+  });
+  // An exclusion met while the directory is already excluded is not remembered for what lies below.
+  let r = both(['*', '!**/*.go', '**/testdata'], ['main.go', 'pkg/testdata/x.go']);
+  assert.equal(r.documented, ['main.go']);
+  assert.equal(r.buildkit, ['main.go', 'pkg/testdata/x.go']);
+  r = both(['*', '!**/*.go', '**/testdata', '**/testdata/**'], ['main.go', 'pkg/testdata/x.go']);
+  assert.equal(r.buildkit, ['main.go'], '"P/**" makes BuildKit apply P below the directory');
+  // A trailing "*" does not undo an exception for what lies below a directory it was skipped at.
+  r = both(['a', '**/b', '!a/b', '*'], ['a/b/f']);
+  assert.equal(r.documented, []);
+  assert.equal(r.buildkit, ['a/b/f']);
+  // An exception met while the directory is not excluded is not remembered either.
+  r = both(['*', '!src', '**/*.pem', '!**/keys'], ['src/keys/k.pem']);
+  assert.equal(r.documented, ['src/keys/k.pem']);
+  assert.equal(r.buildkit, []);
+  // The legacy builder skips an excluded directory unless an exception, as written, starts with its path.
+  r = both(['*', '!packages/*/package.json', '!src'], ['packages/a/package.json', 'src/x']);
+  assert.equal(r.buildkit, ['packages/a/package.json', 'src/x']);
+  assert.equal(r.legacy, ['src/x']);
+});
+
+// ---------------------------------------------------------------------------------------------------
 // Every dockerignore-allowlist fixture: what the build reads is sent, the rest is not.
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'dockerignore-allowlist');
@@ -360,6 +432,7 @@ const EXCEPTIONS: Record<string, { hidden?: string[]; extra?: string[] }> = {
   'copy-dotfiles-wildcard': { hidden: ['.env'] },
   // --exclude is not narrowed when another source reads in the same directory: sent, though not copied.
   'exclude-overlap-not-narrowed': { extra: ['src/CHANGES.md'] },
+  'merge-user-exception-secret': { hidden: ['app/config/.env'] },
 };
 
 /** The rules that applied before: the hand-written ignore file, or the user's part of a generated one. */
@@ -427,6 +500,9 @@ for (const name of fixtureDirs) {
     const sentBefore = new Set(sentFiles(contextFiles, options.force ? undefined : rulesBefore(effective(input))));
     const needed = new Set([...neededFiles(readFileSync(path.join(dir, 'Dockerfile'), 'utf8'), tree, options)].filter((f) => sentBefore.has(f)));
     const sent = new Set(sentFiles(contextFiles, ignore));
+    // The generated lines mean the same to BuildKit's walker and to the documented matching.
+    const documented = new Set(sentFiles(contextFiles, ignore, 'documented'));
+    for (const f of contextFiles) assert.is(documented.has(f), sent.has(f), `${f}: BuildKit's walker and the documented matching agree`);
     const ex = EXCEPTIONS[name] ?? {};
     for (const f of needed) {
       if (ex.hidden?.includes(f)) assert.not.ok(sent.has(f), `${f} is read but secret-looking: it must stay out`);
@@ -473,6 +549,51 @@ test('several Dockerfiles in one context: each gets its own ignore file, each se
   const files = Object.keys(context);
   assert.equal(sentFiles(files, emitted['api.Dockerfile']).sort(), ['api/server.js', 'package-lock.json', 'package.json']);
   assert.equal(sentFiles(files, emitted['worker.Dockerfile']).sort(), ['requirements.txt', 'worker/main.py', 'worker/util.py']);
+});
+
+test('an exception in the user rules that sends a secret-looking file is not reported as kept out', async () => {
+  const transform = await loadTransform('dockerignore-allowlist', ROOT);
+  const dir = path.join(FIXTURES, 'merge-user-exception-secret');
+  const ctx: Record<string, string> = {};
+  for (const f of walk(dir)) if (!RESERVED.has(f) && !f.endsWith('.expected')) ctx[f] = readFileSync(path.join(dir, f), 'utf8');
+  const result = await processSource({
+    source: { path: 'Dockerfile', text: readFileSync(path.join(dir, 'Dockerfile'), 'utf8'), eol: '\n', bom: false },
+    transforms: [transform],
+    options: {},
+    context: () => memoryContext(ctx),
+    verify: true,
+  });
+  const messages = result.messages.map((m) => m.message).join('\n');
+  assert.not.match(messages, /\.env\.defaults/, 'app/config/.env.defaults is read and sent: nothing to say about it');
+  assert.match(messages, /kept out as secret-looking although inside allowed paths: app\/config\/\.env \(/);
+});
+
+test('a source inside .git (left out of the context listing) is checked on disk, not reported missing', async () => {
+  const transform = await loadTransform('dockerignore-allowlist', ROOT);
+  const root = mkdtempSync(path.join(tmpdir(), 'dockshift-git-'));
+  try {
+    mkdirSync(path.join(root, '.git', 'refs'), { recursive: true });
+    mkdirSync(path.join(root, 'src'));
+    writeFileSync(path.join(root, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(path.join(root, 'src', 'app.py'), '');
+    writeFileSync(path.join(root, 'pyproject.toml'), '');
+    const text = 'FROM python:3.12\nWORKDIR /src\nCOPY pyproject.toml ./\nCOPY src/ src/\nRUN --mount=type=bind,source=.git,target=/src/.git pip install .\n';
+    writeFileSync(path.join(root, 'Dockerfile'), text);
+    const result = await processSource({
+      source: { path: path.join(root, 'Dockerfile'), text, eol: '\n', bom: false },
+      transforms: [transform],
+      options: {},
+      context: () => fsContext(root, path.join(root, 'Dockerfile')),
+      verify: true,
+    });
+    const messages = result.messages.map((m) => m.message).join('\n');
+    assert.not.match(messages, /matches nothing/);
+    const ignore = result.emitted.find((e) => e.rel === '.dockerignore')!.content;
+    assert.match(ignore, /^!\.git$/m, '.git is named by the Dockerfile, so it is allowed again after the secret block');
+    assert.equal(sentFiles(['.git/HEAD', 'src/app.py', 'pyproject.toml', 'Dockerfile'], ignore).sort(), ['.git/HEAD', 'pyproject.toml', 'src/app.py']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -12,13 +12,13 @@
 //   `filepath.Match` never lets `*`, `?` or `**` cross `/`: `**` is the same as `*`. No match is not an
 //   error for COPY (AllowEmptyWildcard);
 // - a directory source copies everything below it; `--exclude` patterns are patternmatcher patterns
-//   matched (with parent directories) against paths relative to each source, never against the source
-//   itself;
+//   matched against paths relative to each source (MatchesUsingParentResults down the walk, as fsutil/copy
+//   does), never against the source itself;
 // - `--parents`: the source splits at an optional `/./` pivot; the part before is the source directory
 //   (wildcards allowed), the part after an include pattern (patternmatcher, so `**` crosses directories)
 //   matched against paths relative to it.
 
-import { PatternMatcher, containsWildcards, goClean, goMatch } from './dockerignore.js';
+import { PatternMatcher, TreeMatcher, containsWildcards, goClean, goMatch } from './dockerignore.js';
 
 /** A listing of a context: regular files (sorted) and the directories that contain them. */
 export class ContextTree {
@@ -116,11 +116,15 @@ export interface CopyRead {
 
 /** The files a COPY/ADD source (or a bind mount source, with `literal`) reads from the context. */
 export function filesRead(tree: ContextTree, read: CopyRead, literal = false): string[] {
+  // fsutil/copy walks each source and matches paths relative to it with MatchesUsingParentResults.
   const excludes = read.excludes?.length ? new PatternMatcher(read.excludes) : undefined;
+  const excludeTrees = new Map<string, TreeMatcher>();
   const keep = (base: string, file: string) => {
     if (!excludes || file === base) return true;
     const rel = base === '' ? file : file.slice(base.length + 1);
-    return !excludes.matchesOrParentMatches(rel);
+    let tm = excludeTrees.get(base);
+    if (!tm) excludeTrees.set(base, (tm = new TreeMatcher(excludes)));
+    return !tm.matches(rel);
   };
   if (read.parents) {
     const cut = read.source.indexOf('/./');
@@ -129,9 +133,10 @@ export function filesRead(tree: ContextTree, read: CopyRead, literal = false): s
     const include = new PatternMatcher([pattern]);
     const out: string[] = [];
     for (const base of resolveSource(tree, normalizeSource(parent))) {
+      const included = new TreeMatcher(include);
       for (const f of tree.filesUnder(base)) {
         const rel = base === '' ? f : f.slice(base.length + 1);
-        if (f !== base && include.matchesOrParentMatches(rel) && keep(base, f)) out.push(f);
+        if (f !== base && included.matches(rel) && keep(base, f)) out.push(f);
       }
     }
     return [...new Set(out)].sort(byPath);

@@ -9,9 +9,13 @@
 //   with `filepath.Match(p, ".")` for syntax errors, and turned into an exact, prefix (`dir/**`), suffix
 //   (`**/name`) or regexp match: `*` → `[^/]*`, `?` → `[^/]`, `**` → `(.*/)?` (or `.*` at the end),
 //   `.+()|{}$` escaped, `\x` kept as an escape, `[`/`]` passed through as a regexp class.
-// - matching (MatchesOrParentMatches, what BuildKit's fsutil walker is equivalent to): patterns apply in
-//   order and the last one that matches the path or one of its parent directories wins; an exception only
-//   applies once something matched, an exclusion only while nothing does. Case-sensitive.
+// - matching: patterns apply in order and the last one that matches the path or one of its parent
+//   directories wins; an exception only applies once something matched, an exclusion only while nothing
+//   does. Case-sensitive. Two entry points differ in one corner: MatchesOrParentMatches (the documented rule;
+//   BuildKit's lint and filterFS.Open) checks every pattern against every parent; MatchesUsingParentResults
+//   (what the senders use — BuildKit's fsutil walker, the Docker CLI's tar for the legacy builder — and
+//   COPY --exclude/--parents) only remembers a parent match for the patterns it evaluated at that parent.
+//   `walkSent` ports both walkers, shortcuts included.
 //
 // The regexp patternmatcher builds is Go RE2 syntax; `goRegexpToJs` translates the constructs that differ in
 // JavaScript (`.` and `\s` ranges, POSIX classes, stray `]`, escapes) so that the same string matches the
@@ -516,6 +520,41 @@ export class PatternMatcher {
     return matched;
   }
 
+  /**
+   * MatchesUsingParentResults: what BuildKit's walkers use (fsutil's filterFS.Walk when sending the context,
+   * fsutil/copy for COPY --exclude and --parents). The caller passes the parent directory's match info: a
+   * pattern the parent matched counts as matched without being evaluated; the others are evaluated against the
+   * path alone. Without parent info (a top-level path) the parent directories are checked as in
+   * MatchesOrParentMatches. Differs from MatchesOrParentMatches where a pattern was skipped at a parent (an
+   * exception while nothing matched there yet, an exclusion after something already had): then it is not
+   * recorded as matching the parent, and below it only the path itself counts.
+   */
+  matchesUsingParentResults(file: string, parentInfo?: readonly boolean[]): { matched: boolean; info: boolean[] } {
+    let matched = false;
+    const info = new Array<boolean>(this.patterns.length).fill(false);
+    const hasParent = parentInfo !== undefined && parentInfo.length !== 0;
+    this.patterns.forEach((pattern, i) => {
+      let match = hasParent ? parentInfo[i]! : false;
+      if (!match) {
+        if (pattern.exclusion !== matched) return;
+        match = pattern.match(file);
+        if (!match && !hasParent) {
+          const parentPath = goDir(file);
+          if (parentPath !== '.') {
+            const dirs = parentPath.split('/');
+            for (let k = 0; k < dirs.length; k++) {
+              match = safeMatch(pattern, dirs.slice(0, k + 1).join('/'));
+              if (match) break;
+            }
+          }
+        }
+      }
+      info[i] = match;
+      if (match) matched = !pattern.exclusion;
+    });
+    return { matched, info };
+  }
+
   /** The deprecated Matches (checks only the parent directory at the pattern's own depth); kept for patternmatcher's test table. */
   matches(file: string): boolean {
     let matched = false;
@@ -605,12 +644,136 @@ export function dockerignoreMatcher(text: string): PatternMatcher {
 }
 
 /**
- * Which of `files` (context-relative paths of regular files) a build sends under this .dockerignore text.
- * Equivalent to BuildKit's fsutil walker with the file's patterns as ExcludePatterns (its directory-skipping
- * shortcuts are only taken when they cannot change the result).
+ * MatchesUsingParentResults applied down a directory tree, the way fsutil's walkers call it: each path is
+ * matched with its parent directory's match info, computed once per directory.
  */
-export function sentFiles(files: readonly string[], ignoreText: string | undefined): string[] {
+export class TreeMatcher {
+  private readonly dirInfo = new Map<string, boolean[]>();
+
+  constructor(readonly pm: PatternMatcher) {}
+
+  /** Whether `path` (slash-separated, relative, no `.`/`..`) is matched, reached by a walk from the root. */
+  matches(path: string): boolean {
+    const cut = path.lastIndexOf('/');
+    return this.pm.matchesUsingParentResults(path, cut < 0 ? undefined : this.info(path.slice(0, cut))).matched;
+  }
+
+  private info(dir: string): boolean[] {
+    let info = this.dirInfo.get(dir);
+    if (!info) {
+      const cut = dir.lastIndexOf('/');
+      info = this.pm.matchesUsingParentResults(dir, cut < 0 ? undefined : this.info(dir.slice(0, cut))).info;
+      this.dirInfo.set(dir, info);
+    }
+    return info;
+  }
+}
+
+// fsutil filter.go: the characters that make an exception pattern more than a plain prefix (not on Windows: `\`).
+const PATTERN_CHARS = /[*[\]?^\\]/;
+
+/** fsutil's patternWithoutTrailingGlob. */
+function withoutTrailingGlob(p: string): string {
+  if (p.endsWith('/**')) p = p.slice(0, -3);
+  if (p.endsWith('/*')) p = p.slice(0, -2);
+  return p;
+}
+
+/**
+ * Which of `files` (context-relative paths of regular files) are sent with these exclude patterns, walking the
+ * directories the files imply the way the senders do — depth first, MatchesUsingParentResults with each
+ * directory's match info — and taking their shortcut for an excluded directory:
+ * - `buildkit`: fsutil's filterFS.Walk (filter.go), what BuildKit clients run to send the context: when every
+ *   exception is a plain path (after dropping a trailing `/*` or `/**`), an excluded directory no exception lies
+ *   below is skipped outright; otherwise it is walked;
+ * - `legacy`: moby's pkg/archive TarWithOptions, how the Docker CLI tars the context for the legacy builder
+ *   (DOCKER_BUILDKIT=0): an excluded directory is skipped unless an exception pattern, as written, starts with
+ *   the directory's path — so `!a/*\/b` or `!**\/*.go` let nothing through below the first wildcard.
+ * Throws BadPatternError where the walk would fail the build.
+ */
+export function walkSent(files: readonly string[], pm: PatternMatcher, sender: 'buildkit' | 'legacy' = 'buildkit'): string[] {
+  // The directories the files imply, each with its entries (walk order does not change the result).
+  const children = new Map<string, string[]>([['', []]]);
+  for (const f of files) {
+    let parent = '';
+    for (let i = f.indexOf('/'); ; i = f.indexOf('/', i + 1)) {
+      const self = i < 0 ? f : f.slice(0, i);
+      if (i < 0) {
+        children.get(parent)!.push(self);
+        break;
+      }
+      if (!children.has(self)) {
+        children.set(self, []);
+        children.get(parent)!.push(self);
+      }
+      parent = self;
+    }
+  }
+  const legacy = sender === 'legacy';
+  const onlyPrefixExceptions = legacy || !pm.patterns.some((p) => p.exclusion && PATTERN_CHARS.test(withoutTrailingGlob(p.cleanedPattern)));
+  const prefixes = pm.patterns.filter((p) => p.exclusion).map((p) => (legacy ? p.cleanedPattern : withoutTrailingGlob(p.cleanedPattern)) + '/');
+  const sent: string[] = [];
+  const visit = (dir: string, parentInfo: boolean[] | undefined): void => {
+    for (const path of children.get(dir)!) {
+      const isDir = children.has(path);
+      const { matched, info } = pm.matchesUsingParentResults(path, parentInfo);
+      if (matched && isDir && onlyPrefixExceptions) {
+        if (!pm.exclusions) continue; // SkipDir
+        const dirSlash = path + '/';
+        if (!prefixes.some((p) => p.startsWith(dirSlash))) continue;
+      }
+      if (isDir) visit(path, info);
+      else if (!matched) sent.push(path);
+    }
+  };
+  visit('', undefined);
+  return sent;
+}
+
+/**
+ * Which of `files` MatchesOrParentMatches lets through, per file (its "a parent matches" part computed once per
+ * directory): the documented semantics.
+ */
+export function documentedSent(files: readonly string[], pm: PatternMatcher): string[] {
+  const n = pm.patterns.length;
+  // For each directory: does pattern i match it or one of its parents (errors count as no match, as in Go)?
+  const below = new Map<string, boolean[]>();
+  const dirMatches = (dir: string): boolean[] => {
+    let m = below.get(dir);
+    if (!m) {
+      const cut = dir.lastIndexOf('/');
+      const up = cut < 0 ? undefined : dirMatches(dir.slice(0, cut));
+      m = pm.patterns.map((p, i) => (up !== undefined && up[i]!) || safeMatch(p, dir));
+      below.set(dir, m);
+    }
+    return m;
+  };
+  return files.filter((file) => {
+    const cut = file.lastIndexOf('/');
+    const parents = cut < 0 ? undefined : dirMatches(file.slice(0, cut));
+    let matched = false;
+    for (let i = 0; i < n; i++) {
+      const p = pm.patterns[i]!;
+      if (p.exclusion !== matched) continue;
+      const match = p.match(file) || (parents !== undefined && parents[i]!);
+      if (match) matched = !p.exclusion;
+    }
+    return !matched;
+  });
+}
+
+/**
+ * Which matching decides what is sent: `buildkit` (fsutil's walker, what BuildKit sends), `legacy` (the Docker
+ * CLI's tar for the legacy builder) or `documented` — MatchesOrParentMatches, the rule the documentation
+ * states (a pattern matching a directory covers everything below it), which BuildKit's own checks use.
+ */
+export type IgnoreSemantics = 'buildkit' | 'legacy' | 'documented';
+
+/** Which of `files` (context-relative paths of regular files) a build sends under this .dockerignore text. */
+export function sentFiles(files: readonly string[], ignoreText: string | undefined, semantics: IgnoreSemantics = 'buildkit'): string[] {
   if (ignoreText === undefined) return files.slice();
   const pm = dockerignoreMatcher(ignoreText);
-  return files.filter((f) => !pm.matchesOrParentMatches(f));
+  if (semantics === 'documented') return documentedSent(files, pm);
+  const sent = new Set(walkSent(files, pm, semantics));
+  return files.filter((f) => sent.has(f));
 }
