@@ -44,6 +44,12 @@ export const meta = {
 
 /** Instructions between the whole copy and the install that cannot affect the install. */
 const INERT = new Set(['LABEL', 'EXPOSE', 'MAINTAINER', 'STOPSIGNAL', 'HEALTHCHECK', 'CMD', 'ENTRYPOINT', 'ONBUILD']);
+/**
+ * Instructions between the whole copy and the install that the install may depend on but the copy does not: they
+ * move above the copy together with the install. A COPY without variables does not read the environment or
+ * build arguments, and it creates its files as root (or --chown) whatever the USER.
+ */
+const HOISTABLE = new Set(['ENV', 'ARG', 'USER']);
 const CARRIED_COPY_FLAGS = new Set(['chown', 'chmod', 'link']);
 const SAFE_NAME = /^[A-Za-z0-9._@+=,%-]+(\/[A-Za-z0-9._@+=,%-]+)*$/;
 const SAFE_LITERAL = /^[A-Za-z0-9._@+=,%:/-]+$/;
@@ -60,9 +66,11 @@ interface Planned {
   plan: Plan;
   /** For `move`: the RUN moves whole (else only the leading commands move). */
   whole: boolean;
-  /** Items [firstMoved, lastMoved] for a partial move; the next item stays. */
+  /** Items [firstMoved, lastMoved] for a partial move; the next item stays. For a variant, lastMoved is the last clean-up item that goes with it. */
   lastMoved?: number;
   firstMoved?: number;
+  /** ENV, ARG and USER between the whole copy (or the previous planned install) and this install: they move above the copy with it. */
+  hoisted: Instruction[];
 }
 
 export default function transform(file: FileInfo, api: TransformApi, options: Record<string, unknown>): string | undefined {
@@ -117,12 +125,16 @@ function processStage(model: DockerfileModel, stage: Stage, api: TransformApi, e
     if (!whole) continue;
     let blocker: string | undefined;
     const planned: Planned[] = [];
+    const hoist: Instruction[] = [];
+    const copyUsesVariables = text.slice(whole.ins.span.start, whole.ins.span.end).includes('$');
     for (let j = k + 1; j < list.length; j++) {
       const L = list[j]!;
       if (wholeCopyOf(L)) break;
       if (INERT.has(L.keyword)) continue;
       if (L.keyword !== 'RUN') {
-        blocker ??= describeBlocker(L);
+        if (!blocker && HOISTABLE.has(L.keyword) && !copyUsesVariables && !api.isSuppressed(L)) hoist.push(L);
+        else if (HOISTABLE.has(L.keyword) && api.isSuppressed(L)) blocker ??= `${L.keyword} at line ${L.startLine} (suppressed by "# dockshift-ignore", so it does not move)`;
+        else blocker ??= describeBlocker(L, copyUsesVariables);
         continue;
       }
       const reading = readRun(L, text);
@@ -149,7 +161,7 @@ function processStage(model: DockerfileModel, stage: Stage, api: TransformApi, e
       }
       let p: Planned | undefined;
       try {
-        p = planRun(model, stage, whole, reading.run, found, view);
+        p = planRun(model, stage, whole, reading.run, found, view, hoist);
       } catch (e) {
         if (!(e instanceof Refuse)) throw e;
         api.skip(`${label(found)} at line ${L.startLine} left alone: ${e.reason}`, L.span);
@@ -203,8 +215,11 @@ function findStage(model: DockerfileModel, name: string, before: number): Stage 
   return undefined;
 }
 
-function describeBlocker(ins: Instruction): string {
-  if (ins.keyword === 'WORKDIR') return `WORKDIR at line ${ins.startLine} (the install would run in a different WORKDIR than the copy)`;
+function describeBlocker(ins: Instruction, copyUsesVariables = false): string {
+  if (ins.keyword === 'WORKDIR') {
+    return `WORKDIR at line ${ins.startLine} (the install runs in the directory it sets after the copy; moving the WORKDIR above the copy would change what creates that directory, and with it its owner and mode)`;
+  }
+  if (HOISTABLE.has(ins.keyword) && copyUsesVariables) return `${ins.keyword} at line ${ins.startLine} (the whole copy uses variables, so it cannot move below the ${ins.keyword})`;
   return `${ins.keyword} at line ${ins.startLine}`;
 }
 
@@ -223,6 +238,7 @@ function describeRunBlocker(run: ReadRun): string {
 function alreadyManifestFirst(model: DockerfileModel, stage: Stage, whole: Instruction, eco: Ecosystem): boolean {
   for (const ins of stage.instructions) {
     if (ins.index >= whole.index) break;
+    if (ins.keyword === 'RUN' && eco.prepared?.test(model.source.text.slice(ins.span.start, ins.span.end))) return true;
     if ((ins.keyword !== 'COPY' && ins.keyword !== 'ADD') || ins.flags.some((f) => f.name.toLowerCase() === 'from')) continue;
     const sources = ins.jsonForm ? ins.args.slice(0, -1).map((a) => a.value) : ins.args.slice(0, -1).map((a) => a.value);
     for (const s of sources) {
@@ -241,7 +257,7 @@ function globMatch(path: string, glob: string): boolean {
 
 // --- planning --------------------------------------------------------------------------------------
 
-function planRun(model: DockerfileModel, stage: Stage, whole: WholeCopy, run: ReadRun, found: Found, view: () => ContextView): Planned | undefined {
+function planRun(model: DockerfileModel, stage: Stage, whole: WholeCopy, run: ReadRun, found: Found, view: () => ContextView, hoist: Instruction[]): Planned | undefined {
   if (model.escape === '`') throw new Refuse('the file uses "# escape=`" (Windows images), whose RUN shell this transform does not read');
   checkShell(model, stage, run.ins);
   for (const f of whole.ins.flags) {
@@ -256,38 +272,58 @@ function planRun(model: DockerfileModel, stage: Stage, whole: WholeCopy, run: Re
   const sets = leadingSets(run.items);
   let firstSetup = sets.count;
   const setupWrites: string[] = [];
+  /** `chmod +x mvnw` before the install: fine before a variant (the original RUN, kept, does it again after the copy). */
+  const chmods: { text: string; paths: string[] }[] = [];
   for (let i = sets.count; i < found.index; i++) {
     const it = run.items[i]!;
     const cmd = it.pipeline.length === 1 ? toInstall(it.pipeline[0]!, run.form === 'exec') : undefined;
     if (cmd && setCommand(it.pipeline[0]!).isSet) throw new Refuse('a `set` command between other commands is not followed');
     const writes = cmd ? setupWritesOf(cmd) : undefined;
-    if (!cmd || !writes || it.after === '||' || it.before === '||') {
+    const chmod = cmd && !writes ? chmodPaths(cmd) : undefined;
+    if (!cmd || (!writes && !chmod) || it.after === '||' || it.before === '||') {
       const hint = cmd ? nodeSetupHint(cmd) ?? pythonSetupHint(cmd) : undefined;
       throw new Refuse(`the install runs after "${itemText(run, it)}"${hint ? ` (${hint})` : ''} in the same RUN, set-up that would stay after the whole copy`);
     }
-    setupWrites.push(...writes);
+    if (writes) setupWrites.push(...writes);
+    if (chmod) chmods.push({ text: itemText(run, it), paths: chmod });
     if (it.after !== '&&' && !sets.errexit) throw new Refuse(`"${itemText(run, it)}" is followed by "${it.after === '\n' ? 'a newline' : it.after}" without set -e, so the install runs even when it fails`);
   }
   firstSetup = Math.min(firstSetup, found.index);
 
   const dir = projectDir(model, stage, whole);
   const ctx = view();
-  const env = makeEnv(model, stage, whole.ins, ctx, dir);
+  // The install's environment: ENV and ARG up to the install itself (those between the copy and the install move with it).
+  const env = makeEnv(model, stage, run.ins, ctx, dir, setupSettings(run, sets.count, found.index));
   ctx.checkOutputs(setupWrites, 'the set-up before the install');
   const plan = found.ecosystem.plan(found.cmd, env);
   if (!plan) return undefined;
   // asdf shims pick the tool version from .tool-versions in the working directory: the install must see it.
   if (ctx.has('.tool-versions') && !plan.files.includes('.tool-versions')) plan.files.push('.tool-versions');
+  for (const c of chmods) {
+    if (plan.mode !== 'variant') throw new Refuse(`the install runs after "${c.text}" in the same RUN, set-up that would stay after the whole copy`);
+    const notCopied = c.paths.some((x) => {
+      const rel = env.inProject(x);
+      return rel === undefined || !plan.files.includes(rel);
+    });
+    if (notCopied) throw new Refuse(`"${c.text}" before the install changes files that are not copied first`);
+  }
 
-  const p: Planned = { run, found, plan, whole: false };
+  const p: Planned = { run, found, plan, whole: false, hoisted: hoist.splice(0) };
+  const canSplitAfter = (it: ShItem) => it.after === '&&' || ((it.after === ';' || it.after === '\n') && sets.errexit);
+  let last = found.index;
+  while (last + 1 < run.items.length && canSplitAfter(run.items[last]!) && isCleanup(run.items[last + 1]!, run, dir)) last++;
   if (plan.mode === 'variant') {
     if (plan.variant!.some((w) => typeof w === 'string' && !SAFE_LITERAL.test(w))) throw new Error('internal: unsafe variant literal');
+    // Where the original tolerates a failure of the install (`install && x || y`), a failing warm-up must not fail the build.
+    for (let i = found.index; i < run.items.length && run.items[i]!.after !== ''; i++) {
+      if (run.items[i]!.after === '||') throw new Refuse('the install is inside a shell conditional ("||"), where its failure does not fail the RUN');
+      if (run.items[i]!.after !== '&&') break;
+    }
+    // Clean-up right after the install (npm cache clean, composer clear-cache, …) goes with the variant too.
+    p.lastMoved = last;
     return p;
   }
   // A move: the install (and any clean-up right after it) leaves; the rest of the RUN stays after the copy.
-  let last = found.index;
-  const canSplitAfter = (it: ShItem) => it.after === '&&' || ((it.after === ';' || it.after === '\n') && sets.errexit);
-  while (last + 1 < run.items.length && canSplitAfter(run.items[last]!) && isCleanup(run.items[last + 1]!, run, dir)) last++;
   if (last === run.items.length - 1) {
     p.whole = true;
     return p;
@@ -320,6 +356,15 @@ function setupWritesOf(cmd: InstallCommand): string[] | undefined {
   // `bundle config set NAME VALUE` writes <project>/.bundle/config inside an application (bundle-config(1)).
   if ((t === 'bundle' || t === 'bundler') && !cmd.argv.includes('--global')) return ['.bundle/'];
   return [];
+}
+
+/** The paths of `chmod +x path…` (or an octal mode), all literal; undefined for any other command. */
+function chmodPaths(cmd: InstallCommand): string[] | undefined {
+  if (toolOf(cmd) !== 'chmod' || cmd.redirected || cmd.assigns.length || cmd.argv.some((a) => a === undefined)) return undefined;
+  const [mode, ...paths] = cmd.argv.slice(1) as string[];
+  if (mode === undefined || !/^([ugoa]*\+[rx]+|0?[0-7]{3})$/.test(mode) || paths.length === 0) return undefined;
+  if (paths.some((x) => x.startsWith('-') || /[*?[\]{}~]/.test(x))) return undefined;
+  return paths;
 }
 
 function isSetup(cmd: InstallCommand): boolean {
@@ -439,26 +484,67 @@ function envValues(model: DockerfileModel, stage: Stage, before: number): Map<st
     chain.unshift(s);
   }
   const values = new Map<string, string>();
+  const fromEnv = new Set<string>();
   for (const s of chain) {
     for (const i of s.instructions) {
       if (s === stage && i.index >= before) break;
+      // A build argument with a default is in the environment of the stage's RUNs (an ENV of the same name wins).
+      if (i.keyword === 'ARG' && s === stage) {
+        for (const w of i.args.map((a) => a.value)) {
+          const eq = w.indexOf('=');
+          if (eq > 0 && !fromEnv.has(w.slice(0, eq))) values.set(w.slice(0, eq), w.slice(eq + 1).replace(/^(["'])(.*)\1$/, '$2'));
+        }
+        continue;
+      }
       if (i.keyword !== 'ENV') continue;
       const words = i.args.map((a) => a.value);
       if (words.length && !words[0]!.includes('=')) {
         values.set(words[0]!, words.slice(1).join(' '));
+        fromEnv.add(words[0]!);
         continue;
       }
       for (const w of words) {
         const eq = w.indexOf('=');
-        if (eq > 0) values.set(w.slice(0, eq), w.slice(eq + 1).replace(/^(["'])(.*)\1$/, '$2'));
+        if (eq > 0) {
+          values.set(w.slice(0, eq), w.slice(eq + 1).replace(/^(["'])(.*)\1$/, '$2'));
+          fromEnv.add(w.slice(0, eq));
+        }
       }
     }
   }
   return values;
 }
 
-function makeEnv(model: DockerfileModel, stage: Stage, copy: Instruction, ctx: ContextView, dir: string | undefined): Env {
-  const values = envValues(model, stage, copy.index);
+/**
+ * Settings that set-up commands before the install make: `bundle config set [--local] deployment true` sets
+ * BUNDLE_DEPLOYMENT for the install (app config wins over the environment; --global config does not), and
+ * `go env -w GOFLAGS=…` sets Go's config (the environment wins).
+ */
+function setupSettings(run: ReadRun, from: number, to: number): { local: Map<string, string>; global: Map<string, string> } {
+  const local = new Map<string, string>();
+  const global = new Map<string, string>();
+  for (const it of run.items.slice(from, to)) {
+    const cmd = toInstall(it.pipeline[0]!, run.form === 'exec');
+    const t = toolOf(cmd);
+    if (cmd.argv.some((a) => a === undefined)) continue;
+    // `go env -w NAME=value` writes Go's own config file, which the environment overrides.
+    if (t === 'go' && cmd.argv[1] === 'env' && cmd.argv[2] === '-w') {
+      for (const a of cmd.argv.slice(3) as string[]) if (a.includes('=')) global.set(a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1));
+      continue;
+    }
+    if ((t !== 'bundle' && t !== 'bundler') || cmd.argv[1] !== 'config') continue;
+    const args = (cmd.argv as string[]).slice(2).filter((a) => a !== 'set');
+    const isGlobal = args.includes('--global');
+    const words = args.filter((a) => a !== '--local' && a !== '--global');
+    if (words.length !== 2) continue;
+    const name = 'BUNDLE_' + words[0]!.toUpperCase().replace(/\./g, '__').replace(/-/g, '_');
+    (isGlobal ? global : local).set(name, words[1]!);
+  }
+  return { local, global };
+}
+
+function makeEnv(model: DockerfileModel, stage: Stage, before: Instruction, ctx: ContextView, dir: string | undefined, setup: ReturnType<typeof setupSettings>): Env {
+  const values = envValues(model, stage, before.index);
   const inProject = (path: string): string | undefined => {
     if (path.includes('$')) throw new Refuse(`the path ${path} uses a variable (variables in paths are not resolved)`);
     if (!path.startsWith('/') && !path.startsWith('~')) {
@@ -476,10 +562,11 @@ function makeEnv(model: DockerfileModel, stage: Stage, copy: Instruction, ctx: C
     ctx,
     env: (name) => values.get(name),
     setting(cmd, name) {
+      if (setup.local.has(name)) return setup.local.get(name);
       for (const w of cmd.assigns) if (w.value !== undefined && w.value.startsWith(name + '=')) return w.value.slice(name.length + 1);
       const raw = cmd.assigns.find((w) => w.raw.startsWith(name + '='));
       if (raw) return raw.raw.slice(name.length + 1);
-      return values.get(name);
+      return values.get(name) ?? setup.global.get(name);
     },
     inProject,
     rel(path, what) {
@@ -492,15 +579,33 @@ function makeEnv(model: DockerfileModel, stage: Stage, copy: Instruction, ctx: C
 
 // --- edits -----------------------------------------------------------------------------------------
 
+/** The source of an instruction together with its comment lines directly above (not those inside another instruction). */
+function chunkStart(text: string, ins: Instruction): number {
+  const comments = ins.leadingComments.filter((c) => !c.insideInstruction);
+  return comments.length ? lineStartOf(text, comments[0]!.span.start) : ins.lineStart;
+}
+
+/** The line before `offset` (a line start) when it is blank, as [start, offset); else undefined. */
+function blankLineBefore(text: string, offset: number): number | undefined {
+  if (offset === 0) return undefined;
+  const start = lineStartOf(text, offset - 1);
+  return /^[ \t]*\r?\n$/.test(text.slice(start, offset)) ? start : undefined;
+}
+
 function apply(model: DockerfileModel, whole: WholeCopy, planned: Planned[], api: TransformApi, editor: Editor): void {
   const text = model.source.text;
   const eol = model.source.eol;
   const copyIns = whole.ins;
-  const blocked = editor.protectedReason({ start: copyIns.lineStart, end: copyIns.span.end });
+  // The block goes above the whole copy's own comment lines: they describe the copy, which stays below.
+  const insertAt = chunkStart(text, copyIns);
+  const blocked = editor.protectedReason({ start: insertAt, end: copyIns.span.end });
   if (blocked) {
     api.skip(`the whole copy at line ${copyIns.startLine} left alone: ${blocked}`, copyIns.span);
     return;
   }
+  // A file that separates its steps with blank lines: the inserted block ends with one, and a moved
+  // instruction takes the blank line above it along (so no doubled blank lines are left behind).
+  const spaced = /^[ \t]*\r?\n/.test(text.slice(copyIns.lineEnd));
   const flags = copyIns.flags.filter((f) => CARRIED_COPY_FLAGS.has(f.name.toLowerCase())).map((f) => text.slice(f.span.start, f.span.end));
   const destDir = whole.dest === '.' ? './' : whole.dest.endsWith('/') ? whole.dest : whole.dest + '/';
   const copied = new Set<string>();
@@ -509,9 +614,35 @@ function apply(model: DockerfileModel, whole: WholeCopy, planned: Planned[], api
   const deletions: { start: number; end: number }[] = [];
   const notes: string[] = [];
 
+  /** Moves an instruction (with its comment lines) into the block: returns its text, records its deletion. */
+  const move = (ins: Instruction): string | undefined => {
+    const start = chunkStart(text, ins);
+    const reason = editor.protectedReason({ start, end: ins.span.end });
+    if (reason) return undefined;
+    let moved = text.slice(start, ins.lineEnd);
+    if (!moved.endsWith('\n')) moved += eol;
+    let delStart = start;
+    const blank = spaced ? blankLineBefore(text, start) : undefined;
+    if (blank !== undefined && blank >= copyIns.lineEnd) delStart = blank;
+    // Keep a missing final newline missing: take the previous line ending instead.
+    const atEof = ins.lineEnd === text.length && !text.endsWith('\n');
+    if (atEof && delStart > 0) delStart -= text.slice(0, delStart).endsWith('\r\n') ? 2 : 1;
+    deletions.push({ start: delStart, end: ins.lineEnd });
+    return moved;
+  };
+
   for (const p of planned) {
     const L = p.run.ins;
     const lineBlock: string[] = [];
+    // Instructions between the whole copy and the install that move above it with the install (ENV, ARG, USER).
+    for (const h of p.hoisted) {
+      const moved = move(h);
+      if (moved === undefined) {
+        api.skip(`${label(p.found)} at line ${L.startLine} left alone: ${h.keyword} at line ${h.startLine}, which would move with it, ${editor.protectedReason({ start: chunkStart(text, h), end: h.span.end })}`, L.span);
+        return;
+      }
+      lineBlock.push(moved);
+    }
     // COPY lines: root files, then files by directory (keeping the layout), then whole directories.
     const dirs = p.plan.dirs.filter((d) => !copiedDirs.includes(d));
     const files = p.plan.files.filter((f) => !copied.has(f) && !dirs.some((d) => f.startsWith(d + '/')) && !copiedDirs.some((d) => f.startsWith(d + '/')));
@@ -535,6 +666,8 @@ function apply(model: DockerfileModel, whole: WholeCopy, planned: Planned[], api
     for (const d of dirs) lineBlock.push(copyIns.indent + copyLine([d], `${destDir}${d}/`) + eol);
     for (const f of files) copied.add(f);
     copiedDirs.push(...dirs);
+    const what = [...files, ...dirs].join(', ');
+    const hoisted = p.hoisted.length ? ` (with ${p.hoisted.map((h) => `${h.keyword} at line ${h.startLine}`).join(', ')})` : '';
 
     // The RUN: a moved install, or the dependency-only variant.
     const blockedRun = editor.protectedReason({ start: L.lineStart, end: L.span.end });
@@ -549,18 +682,11 @@ function apply(model: DockerfileModel, whole: WholeCopy, planned: Planned[], api
         return;
       }
       lineBlock.push(copyIns.indent + run + eol);
-      notes.push(`${p.plan.ecosystem}: copies ${[...files, ...dirs].join(', ')} first and runs "${p.plan.variant!.map((w) => (typeof w === 'string' ? w : p.run.form === 'exec' ? w.value : w.raw)).join(' ')}" above the whole copy; the original install stays after it`);
+      notes.push(`${p.plan.ecosystem}: copies ${what} first and runs "${p.plan.variant!.map((w) => (typeof w === 'string' ? w : p.run.form === 'exec' ? w.value : w.raw)).join(' ')}" above the whole copy${hoisted}; the original install stays after it`);
     } else if (p.whole) {
-      const comments = L.leadingComments.filter((c) => !c.insideInstruction);
-      const start = comments.length ? lineStartOf(text, comments[0]!.span.start) : L.lineStart;
-      let moved = text.slice(start, L.lineEnd);
-      if (!moved.endsWith('\n')) moved += eol;
-      // Keep a missing final newline missing: take the previous line ending instead.
-      const atEof = L.lineEnd === text.length && !text.endsWith('\n');
-      const delStart = atEof && start > 0 ? start - (text.slice(0, start).endsWith('\r\n') ? 2 : 1) : start;
+      const moved = move(L)!;
       lineBlock.push(moved);
-      deletions.push({ start: delStart, end: L.lineEnd });
-      notes.push(`${p.plan.ecosystem}: copies ${[...files, ...dirs].join(', ')} first and moves the install above the whole copy`);
+      notes.push(`${p.plan.ecosystem}: copies ${what} first and moves the install above the whole copy${hoisted}`);
     } else {
       const items = p.run.items;
       const first = items[p.firstMoved!]!;
@@ -580,11 +706,12 @@ function apply(model: DockerfileModel, whole: WholeCopy, planned: Planned[], api
       }
       lineBlock.push(copyIns.indent + text.slice(L.span.start, endSrc) + eol);
       deletions.push({ start: firstSrc, end: nextSrc });
-      notes.push(`${p.plan.ecosystem}: copies ${[...files, ...dirs].join(', ')} first and moves "${p.run.text.slice(first.start, last.end)}" above the whole copy`);
+      notes.push(`${p.plan.ecosystem}: copies ${what} first and moves "${p.run.text.slice(first.start, last.end)}" above the whole copy${hoisted}`);
     }
     block.push(...lineBlock);
   }
-  editor.insert(copyIns.lineStart, block.join(''));
+  if (spaced) block.push(eol);
+  editor.insert(insertAt, block.join(''));
   for (const d of deletions) editor.delete(d);
   for (const n of notes) api.report(n, copyIns.span);
 }
@@ -606,15 +733,21 @@ function variantRun(p: Planned, text: string): string | undefined {
   if (exec && words.some((w) => typeof w !== 'string' && w.value === undefined)) return undefined;
   const argsStart = L.argsSpan?.start ?? L.span.end;
   const head = text.slice(L.span.start, argsStart);
+  const last = p.lastMoved ?? p.found.index;
   if (p.run.form === 'shell') {
     const installStart = p.run.toSource(p.found.item.start);
     if (installStart === undefined) return undefined;
-    return text.slice(L.span.start, installStart) + renderVariant(words, false);
+    // Clean-up after the install, with its separators and layout as written.
+    const from = p.run.toSource(p.found.item.end);
+    const to = p.run.toSource(p.run.items[last]!.end);
+    const cleanup = last > p.found.index && from !== undefined && to !== undefined ? text.slice(from, to) : '';
+    return text.slice(L.span.start, installStart) + renderVariant(words, false) + cleanup;
   }
   if (p.run.form === 'heredoc') {
     // Set-up commands go along (joined by &&, which needs no errexit); `set` options alone do not matter.
     const before = p.run.items.slice(0, p.found.index).filter((it) => !setCommand(it.pipeline[0]!).isSet).map((it) => p.run.text.slice(it.start, it.end));
-    return head + [...before, renderVariant(words, false)].join(' && ');
+    const after = p.run.items.slice(p.found.index + 1, last + 1).map((it) => p.run.text.slice(it.start, it.end));
+    return head + [...before, renderVariant(words, false), ...after].join(' && ');
   }
   return head + renderVariant(words, true);
 }

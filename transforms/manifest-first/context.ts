@@ -1,7 +1,9 @@
 // What the build context really holds, as BuildKit would send it: the listing filtered by `.dockerignore`
-// (moby/patternmatcher semantics, through the shared port in src/context/dockerignore.ts).
+// through the shared port in src/context/dockerignore.ts — `sentFiles` (what BuildKit's context walker sends),
+// cross-checked with MatchesOrParentMatches (the documented rule). Where the two disagree about a file this
+// transform asks about, it refuses: which files the build sees would depend on the builder.
 
-import { dockerignoreMatcher } from '../../src/context/dockerignore.js';
+import { dockerignoreMatcher, sentFiles } from '../../src/context/dockerignore.js';
 import type { PatternMatcher } from '../../src/context/dockerignore.js';
 import type { BuildContext } from '../../src/types.js';
 
@@ -36,6 +38,8 @@ export interface IgnoreRules {
   matcher?: PatternMatcher;
   /** Set when the file is one BuildKit itself would reject: every question then refuses with this reason. */
   invalid?: string;
+  /** The file's text. */
+  text?: string;
 }
 
 /** The .dockerignore as BuildKit reads it (the shared moby/patternmatcher port). */
@@ -58,10 +62,12 @@ export class ContextView {
   private files?: Set<string>;
   private sorted?: string[];
   private rules?: IgnoreRules;
+  private includedFiles?: string[];
+  private included?: Set<string>;
+  /** Files that BuildKit's walker and the documented matching do not agree on. */
+  private unclear?: Set<string>;
 
   constructor(readonly ctx: BuildContext) {}
-
-  private includedFiles?: string[];
 
   private all(): string[] {
     if (!this.sorted) {
@@ -79,9 +85,39 @@ export class ContextView {
       if (!name || !this.isFile(name)) continue;
       const text = this.ctx.read(name);
       if (text === undefined) continue;
-      return (this.rules = parseIgnore(text, name));
+      const rules = parseIgnore(text, name);
+      if (!rules.invalid) rules.text = text;
+      return (this.rules = rules);
     }
     return (this.rules = {});
+  }
+
+  /** The files sent (in the walker's and the documented sense), computed once. */
+  private sent(): Set<string> {
+    if (this.included) return this.included;
+    const rules = this.ignore();
+    if (rules.invalid) throw new Refuse(rules.invalid);
+    const all = this.all();
+    if (rules.text === undefined) {
+      this.unclear = new Set();
+      return (this.included = new Set(all));
+    }
+    let walked: Set<string>;
+    try {
+      walked = new Set(sentFiles(all, rules.text));
+    } catch (e) {
+      throw new Refuse(`${rules.file} has a pattern BuildKit rejects (${(e as Error).message})`);
+    }
+    const documented = all.filter((f) => !isIgnored(rules, f));
+    this.unclear = new Set([...documented.filter((f) => !walked.has(f)), ...all.filter((f) => walked.has(f) && isIgnored(rules, f))]);
+    return (this.included = new Set(documented.filter((f) => walked.has(f))));
+  }
+
+  private clear(rel: string): void {
+    this.sent();
+    if (this.unclear!.has(rel)) {
+      throw new Refuse(`${this.ignore().file} sends ${rel} under one reading of its exceptions and not under the other (BuildKit's context walker vs. the documented matching), so whether the build has it depends on the builder`);
+    }
   }
 
   /** A regular file in the context directory (before .dockerignore). */
@@ -92,7 +128,9 @@ export class ContextView {
 
   /** A regular file that the build context really contains (present and not excluded by .dockerignore). */
   has(rel: string): boolean {
-    return this.isFile(rel) && !isIgnored(this.ignore(), rel);
+    if (!this.isFile(rel)) return false;
+    this.clear(rel);
+    return this.sent().has(rel);
   }
 
   /** The file's text when the build context contains it. */
@@ -103,7 +141,7 @@ export class ContextView {
   /** Files the build context contains under directory `dir` (`''` = everything). */
   filesUnder(dir: string): string[] {
     const prefix = dir === '' ? '' : dir.replace(/\/$/, '') + '/';
-    return this.list().filter((f) => f.startsWith(prefix));
+    return this.list((f) => f.startsWith(prefix));
   }
 
   /** Files the build context contains whose path matches the glob (BuildContext.list semantics). */
@@ -111,15 +149,23 @@ export class ContextView {
     return this.ctx.list(pattern).filter((f) => this.has(f));
   }
 
-  /** Every file the build context contains. */
-  list(): string[] {
-    return (this.includedFiles ??= this.all().filter((f) => !isIgnored(this.ignore(), f)));
+  /** Every file the build context contains (that `filter` accepts); refuses when one of those is unclear. */
+  list(filter?: (rel: string) => boolean): string[] {
+    const sent = this.sent();
+    this.includedFiles ??= this.all().filter((f) => sent.has(f));
+    if (!filter) {
+      const first = [...this.unclear!][0];
+      if (first !== undefined) this.clear(first);
+      return this.includedFiles;
+    }
+    for (const f of this.unclear!) if (filter(f)) this.clear(f);
+    return this.includedFiles.filter(filter);
   }
 
   /** The manifest `rel` must be in the build context: refuses when it is missing or excluded. */
   require(rel: string): string {
     if (!this.isFile(rel)) throw new Refuse(`${rel} is not in the build context`);
-    if (isIgnored(this.ignore(), rel)) throw new Refuse(`${this.ignore().file} excludes ${rel}, which the install needs`);
+    if (!this.has(rel)) throw new Refuse(`${this.ignore().file} excludes ${rel}, which the install needs`);
     return rel;
   }
 
@@ -139,7 +185,7 @@ export class ContextView {
   /** Directories anywhere in the context named like one of `names` that hold context files (e.g. node_modules). */
   nestedDirs(names: string[]): string[] {
     const out = new Set<string>();
-    for (const f of this.list()) {
+    for (const f of this.list((x) => x.split('/').slice(0, -1).some((seg) => names.includes(seg)))) {
       const parts = f.split('/');
       for (let i = 0; i < parts.length - 1; i++) if (names.includes(parts[i]!)) out.add(parts.slice(0, i + 1).join('/') + '/');
     }

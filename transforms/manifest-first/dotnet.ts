@@ -12,16 +12,25 @@ const CARRY_VALUE = new Set(['-r', '--runtime', '-a', '--arch', '--os', '-s', '-
 const DROP = new Set(['--self-contained', '--sc', '--no-self-contained', '--nologo', '--no-build', '--force', '--no-incremental', '--interactive', '-bl']);
 const DROP_VALUE = new Set(['-c', '--configuration', '-o', '--output', '-f', '--framework', '--version-suffix', '-t', '--target', '--logger', '-l', '--filter', '--results-directory', '--collect', '--settings', '--launch-profile']);
 
+/**
+ * A reference to an MSBuild file that is copied first (every .props/.targets in the context is) or lies outside
+ * the context (the same in both orders): a path ending in .props/.targets, or the documented multi-level form
+ * `$([MSBuild]::GetPathOfFileAbove('Directory.Build.props', '$(MSBuildThisFileDirectory)../'))`.
+ */
+function isBuildFileRef(path: string): boolean {
+  return /\.(props|targets)$/i.test(path) || /^\$\(\[MSBuild\]::GetPathOfFileAbove\(\s*'?[\w.-]+\.(props|targets)'?\s*(,.*)?\)\)$/i.test(path);
+}
+
 function checkFile(env: Env, rel: string): void {
   const text = env.ctx.read(rel) ?? '';
   if (/\.(sln|slnx|json)$/i.test(rel) || /packages\.lock\.json$/i.test(rel)) return;
-  for (const m of text.matchAll(/<Import\b[^>]*\bProject\s*=\s*["']([^"']+)["']/gi)) {
-    const target = m[1]!;
+  for (const m of text.matchAll(/<Import\b[^>]*\bProject\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)) {
+    const target = (m[1] ?? m[2]!).trim();
     if (/^\$\(MSBuild(Extensions|Sdks|ToolsPath|BinPath)/i.test(target) || /^Sdk\.(props|targets)$/i.test(target)) continue;
-    if (!/\.(props|targets)$/i.test(target)) throw new Refuse(`${rel} imports ${target}, which is not copied first`);
+    if (!isBuildFileRef(target)) throw new Refuse(`${rel} imports ${target}, which is not copied first`);
   }
   for (const m of text.matchAll(/Exists\(\s*'([^']*)'\s*\)/gi)) {
-    if (!/\.(props|targets|csproj|fsproj|vbproj|json|config)$/i.test(m[1]!)) throw new Refuse(`${rel} has a condition on ${m[1]} existing, which may be a source file`);
+    if (!/\.(csproj|fsproj|vbproj|json|config)$/i.test(m[1]!) && !isBuildFileRef(m[1]!)) throw new Refuse(`${rel} has a condition on ${m[1]} existing, which may be a source file`);
   }
   if (/nuget\.config$/i.test(rel)) {
     for (const m of text.matchAll(/<add\b[^>]*\bvalue\s*=\s*["']([^"']+)["']/gi)) {
@@ -33,6 +42,9 @@ function checkFile(env: Env, rel: string): void {
     }
   }
   if (/<RestoreSources>[^<]*(\.\/|\.\.\/|[A-Za-z]:\\|^\/)/i.test(text)) throw new Refuse(`${rel} restores from a local directory`);
+  // Where restore puts the packages: inside the project, the whole copy afterwards would merge the context over them.
+  const packages = /<RestorePackagesPath>\s*([^<\s]+)\s*</i.exec(text)?.[1] ?? /<add\b[^>]*\bkey\s*=\s*["']globalPackagesFolder["'][^>]*\bvalue\s*=\s*["']([^"']+)["']/i.exec(text)?.[1];
+  if (packages !== undefined && !packages.startsWith('/') && !packages.startsWith('$(NuGet') && !/^\$\((UserProfile|HOME)\)/i.test(packages)) throw new Refuse(`${rel} puts the NuGet packages at ${packages}, inside the project`);
 }
 
 export const dotnet: Ecosystem = {
@@ -95,16 +107,18 @@ export const dotnet: Ecosystem = {
       }
       throw new Refuse(`dotnet ${sub} option ${a} is not one this transform knows to be safe`);
     }
-    const all = env.ctx.list().filter((f) => BUILD_FILE.test(f));
-    const outputs = env.ctx.nestedDirs(['obj', 'bin']);
-    const files = all.filter((f) => !outputs.some((o) => f.startsWith(o)));
+    const all = env.ctx.list((f) => BUILD_FILE.test(f));
+    const buildDirs = env.ctx.nestedDirs(['obj', 'bin']);
+    const files = all.filter((f) => !buildDirs.some((o) => f.startsWith(o)));
     if (!files.some((f) => PROJECT.test(f))) throw new Refuse('no project or solution file in the build context');
     if (target !== undefined) {
       const rel = env.rel(target, `dotnet ${sub} project`);
       if (!files.includes(rel) && !files.some((f) => f.startsWith(rel.replace(/\/$/, '') + '/') && PROJECT.test(f))) throw new Refuse(`dotnet ${sub} ${target}: no such project in the build context`);
     }
     for (const f of files) checkFile(env, f);
-    env.ctx.checkOutputs(outputs, `dotnet ${sub}`);
+    // Restore writes obj/ (project.assets.json, *.nuget.g.props): a stale obj/ from the context, copied over it,
+    // would be what the build reads. bin/ is the build's output, which restore neither reads nor writes.
+    env.ctx.checkOutputs(buildDirs.filter((d) => /(^|\/)obj\/$/.test(d)), 'dotnet restore');
     if (sub === 'restore') return { ecosystem: '.NET', mode: 'move', files, dirs: [] };
     const variant: VariantWord[] = [...cmd.assigns.filter((w) => /^(NUGET_|DOTNET_)/.test(w.raw)), cmd.words[0]!, 'restore'];
     if (target !== undefined) variant.push(cmd.words[cmd.argv.indexOf(target)]!);

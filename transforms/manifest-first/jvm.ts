@@ -51,6 +51,11 @@ export const maven: Ecosystem = {
         continue;
       }
       if (MVN_DROP.has(a)) continue;
+      // Profiles and threads with the value attached: `-Pprod,docker`, `-T1C`.
+      if (/^-[PT][^-\s]/.test(a)) {
+        carried.push(w);
+        continue;
+      }
       const eq = a.indexOf('=');
       const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
       if (MVN_CARRY_VALUE.has(name) || ['-f', '--file'].includes(name)) {
@@ -78,6 +83,22 @@ export const maven: Ecosystem = {
     if (/<url>\s*file:/.test(pom)) throw new Refuse('pom.xml uses a file: repository');
     const dirs: string[] = [];
     optionalDir(env, dirs, '.mvn');
+    // .mvn/maven.config adds options to every mvn run, the warm-up's too: a settings file it names must be there.
+    const config = (env.ctx.read('.mvn/maven.config') ?? '').split(/\s+/).filter(Boolean);
+    for (let i = 0; i < config.length; i++) {
+      const opt = config[i]!;
+      const m = /^(-s|--settings|-gs|--global-settings|-f|--file|-t|--toolchains)(?:=(.*))?$/.exec(opt) ?? /^(-s|-f)(.+)$/.exec(opt);
+      if (!m) continue;
+      const value = m[2] ?? config[++i];
+      if (value === undefined || value.includes('$')) throw new Refuse(`.mvn/maven.config has ${opt} with a value this transform cannot resolve`);
+      if (m[1] === '-f' || m[1] === '--file') {
+        if (cleanPath(value) !== 'pom.xml') throw new Refuse(`.mvn/maven.config builds another POM (${opt} ${value})`);
+        continue;
+      }
+      // Relative paths in maven.config resolve against the project directory (where .mvn is).
+      const rel = env.inProject(value);
+      if (rel !== undefined && !rel.startsWith('.mvn/') && !files.includes(rel)) files.push(env.ctx.require(rel));
+    }
     const program = localProgram(cmd);
     if (program) files.push(env.ctx.require(program));
     if (goals.every((g) => GO_OFFLINE.has(g))) return { ecosystem: 'Maven', mode: 'move', files, dirs };

@@ -78,6 +78,18 @@ function checkPackage(env: Env, rel: string, pkg: Record<string, unknown>, ignor
   }
 }
 
+/**
+ * A workspace member's executables and man pages: the install links them into node_modules/.bin (and the man
+ * directories) and makes the targets executable (npm's bin-links fixBin: chmod, CRLF shebang rewrite). Without
+ * the member's sources the target is missing and the link is silently skipped, so the image would lose the link
+ * and the target's mode would stay as the context has it.
+ */
+function checkMemberLinks(rel: string, pkg: Record<string, unknown>): void {
+  const dirs = pkg.directories && typeof pkg.directories === 'object' ? (pkg.directories as Record<string, unknown>) : {};
+  const field = pkg.bin !== undefined && pkg.bin !== null && !(typeof pkg.bin === 'object' && Object.keys(pkg.bin as object).length === 0) ? 'bin' : pkg.man !== undefined ? 'man' : dirs.bin !== undefined ? 'directories.bin' : dirs.man !== undefined ? 'directories.man' : undefined;
+  if (field) throw new Refuse(`the workspace member ${rel} declares "${field}", which the install links into node_modules and makes executable; its files are not there before the whole copy, so the links would be missing`);
+}
+
 function npmrcIgnoresScripts(env: Env): boolean {
   const rc = env.ctx.read('.npmrc');
   return !!rc && /^\s*ignore-scripts\s*=\s*true\s*$/m.test(rc);
@@ -107,7 +119,9 @@ function project(env: Env, ignoreScripts: boolean, pnpmPatterns?: string[]): Nod
       const rel = `${dir}/package.json`;
       if (rel === 'package.json') continue;
       proj.manifests.push(rel);
-      checkPackage(env, rel, readJson(env, rel), ignoreScripts, true, proj);
+      const member = readJson(env, rel);
+      checkPackage(env, rel, member, ignoreScripts, true, proj);
+      checkMemberLinks(rel, member);
     }
   }
   return proj;
@@ -281,7 +295,8 @@ export const yarn: Ecosystem = {
     const frozen = args.options.has('--frozen-lockfile') || args.options.has('--pure-lockfile');
     if (!frozen && env.ctx.has('yarn.lock')) throw new Refuse('yarn install may rewrite yarn.lock, and the whole copy afterwards would put the old one back (use yarn install --frozen-lockfile)');
     const yarnrc = env.ctx.read('.yarnrc') ?? '';
-    if (/^\s*--modules-folder\b|^\s*yarn-path\b/m.test(yarnrc)) throw new Refuse('.yarnrc sets yarn-path or --modules-folder, which this transform does not follow');
+    const moved = /^\s*(--modules-folder|yarn-path|yarn-offline-mirror|--cache-folder|cache-folder)\b/m.exec(yarnrc);
+    if (moved) throw new Refuse(`.yarnrc sets ${moved[1]}, which this transform does not follow`);
     optional(env, files, 'yarn.lock', '.yarnrc', '.npmrc');
     const proj = project(env, args.options.has('--ignore-scripts'));
     outputs(env, proj, [], 'yarn install');

@@ -93,14 +93,37 @@ const NAME_AT_URL = /^[A-Za-z0-9][A-Za-z0-9._-]*(\s*\[[^\]]*\])?\s*@\s*(git\+)?(
 
 const REQ_FILE_OPTS = /^(--index-url|-i|--extra-index-url|--trusted-host|--no-binary|--only-binary|--prefer-binary|--require-hashes|--pre|--use-feature|--no-index)(\s*=?\s*\S+)?$/;
 
-/** Reads requirement files (and the files they -r/-c include, relative to the including file). */
-function requirementFiles(env: Env, start: string[], files: string[]): void {
-  const queue = [...start];
+/** A requirement pinned to one release (`name==1.2.3`, `name===x`) or to one artifact (an archive URL, a commit). */
+function exactPin(req: string): boolean {
+  const spec = req.replace(/\s*;.*$/, '').trim();
+  if (NAME_AT_URL.test(spec) || URL_REQ.test(spec)) return /\.(whl|tar\.gz|zip|tgz)(#.*)?$/i.test(spec) || /@[0-9a-f]{40}(#.*)?$/i.test(spec);
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*(\s*\[[^\]]*\])?\s*(===\s*\S+|==\s*[A-Za-z0-9.+!_-]+)$/.test(spec);
+}
+
+function requirementName(req: string): string {
+  return (/^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(req)?.[0] ?? req).toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+interface RequirementScan {
+  /** Requirements (not constraints) that are not pinned to one version, by themselves or by a constraint. */
+  unpinned: string[];
+}
+
+/**
+ * Reads requirement files (and the files they -r/-c include, relative to the including file), refusing what
+ * would make the install read the project. `constraints` are files given as constraints (-c, PIP_CONSTRAINT).
+ */
+function requirementFiles(env: Env, start: string[], constraints: string[], files: string[]): RequirementScan {
+  const queue: { rel: string; constraint: boolean }[] = [...start.map((rel) => ({ rel, constraint: false })), ...constraints.map((rel) => ({ rel, constraint: true }))];
+  const loose: string[] = [];
+  const pinnedByConstraint = new Set<string>();
+  const seen = new Set<string>();
   while (queue.length) {
-    const rel = queue.shift()!;
-    if (files.includes(rel)) continue;
+    const { rel, constraint } = queue.shift()!;
+    if (seen.has(`${constraint}:${rel}`)) continue;
+    seen.add(`${constraint}:${rel}`);
     env.ctx.require(rel);
-    files.push(rel);
+    if (!files.includes(rel)) files.push(rel);
     const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
     const text = (env.ctx.read(rel) ?? '').replace(/\\\r?\n/g, ' ');
     for (const raw of text.split(/\r?\n/)) {
@@ -112,7 +135,7 @@ function requirementFiles(env: Env, start: string[], files: string[]): void {
         if (target.includes('$') || URL_REQ.test(target)) throw new Refuse(`${rel} includes "${target}", which this transform cannot resolve`);
         const included = cleanPath(dir ? `${dir}/${target}` : target);
         if (included.startsWith('..') || included.startsWith('/')) throw new Refuse(`${rel} includes ${target}, outside the build context`);
-        queue.push(included);
+        queue.push({ rel: included, constraint: constraint || /^(-c|--constraint)$/.test(inc[1]!) });
         continue;
       }
       if (/^(-e|--editable)\b/.test(line)) throw new Refuse(`${rel} has an editable requirement ("${line}"), which installs from a path or checkout in the project`);
@@ -126,10 +149,34 @@ function requirementFiles(env: Env, start: string[], files: string[]): void {
         throw new Refuse(`${rel} has the option "${line}", which this transform does not know to be safe`);
       }
       const req = line.replace(/\s+--hash[= ]\S+/g, '').trim();
-      if (NAMED_REQ.test(req) || NAME_AT_URL.test(req) || (URL_REQ.test(req) && !req.includes('${'))) continue;
-      throw new Refuse(`${rel} names a local path or a requirement this transform cannot read ("${line}")`);
+      if (!(NAMED_REQ.test(req) || NAME_AT_URL.test(req) || (URL_REQ.test(req) && !req.includes('${')))) {
+        throw new Refuse(`${rel} names a local path or a requirement this transform cannot read ("${line}")`);
+      }
+      if (constraint && exactPin(req)) pinnedByConstraint.add(requirementName(req));
+      else if (!constraint && !exactPin(req)) loose.push(req);
     }
   }
+  return { unpinned: loose.filter((r) => !pinnedByConstraint.has(requirementName(r))) };
+}
+
+/** pip and uv read options from the environment too (PIP_CONSTRAINT=constraints.txt, …). */
+const ENV_CONSTRAINTS = ['PIP_CONSTRAINT', 'UV_CONSTRAINT', 'UV_OVERRIDE'];
+const ENV_REQUIREMENTS = ['PIP_REQUIREMENT'];
+const ENV_LOCAL = ['PIP_EDITABLE', 'PIP_FIND_LINKS', 'PIP_SRC', 'PIP_TARGET', 'PIP_PREFIX', 'PIP_ROOT', 'PIP_CONFIG_FILE', 'UV_FIND_LINKS', 'UV_CONFIG_FILE'];
+
+/** Files named by environment variables: those inside the project are read by the install. */
+function envPaths(env: Env, cmd: InstallCommand, names: string[]): { name: string; rel: string }[] {
+  const out: { name: string; rel: string }[] = [];
+  for (const name of names) {
+    const value = env.setting(cmd, name);
+    if (value === undefined) continue;
+    for (const part of value.trim().split(/\s+/).filter(Boolean)) {
+      if (URL_REQ.test(part)) continue;
+      const rel = env.inProject(part);
+      if (rel !== undefined) out.push({ name, rel });
+    }
+  }
+  return out;
 }
 
 export const pip: Ecosystem = {
@@ -152,24 +199,38 @@ export const pip: Ecosystem = {
     for (const v of [...(args.options.get('-f') ?? []), ...(args.options.get('--find-links') ?? [])]) {
       if (!URL_REQ.test(v)) throw new Refuse(`pip install --find-links ${v} reads a local directory`);
     }
-    const reqs = [...(args.options.get('-r') ?? []), ...(args.options.get('--requirement') ?? []), ...(args.options.get('-c') ?? []), ...(args.options.get('--constraint') ?? [])];
+    const local = envPaths(env, cmd, ENV_LOCAL)[0];
+    if (local) throw new Refuse(`${local.name} points into the project (${local.rel}), which the install reads or writes`);
+    const reqs = [...(args.options.get('-r') ?? []), ...(args.options.get('--requirement') ?? [])].map((r) => env.rel(r, 'pip requirements file'));
+    const constraints = [...(args.options.get('-c') ?? []), ...(args.options.get('--constraint') ?? [])].map((r) => env.rel(r, 'pip constraints file'));
+    reqs.push(...envPaths(env, cmd, ENV_REQUIREMENTS).map((p) => p.rel));
+    constraints.push(...envPaths(env, cmd, ENV_CONSTRAINTS).map((p) => p.rel));
     const project = [...(args.options.get('-e') ?? []), ...(args.options.get('--editable') ?? [])];
+    const named: string[] = [];
     const drop = optionWordIndexes(args, ['-e', '--editable'], at);
     args.positionals.forEach((p, k) => {
       if (isLocalPath(p)) {
         project.push(p);
         drop.add(args.positionalIndexes[k]! + at);
       } else if (!NAMED_REQ.test(p) && !NAME_AT_URL.test(p) && !URL_REQ.test(p)) throw new Refuse(`pip install argument "${p}" is not a package name or remote URL`);
+      else named.push(p);
     });
     if (project.some((p) => !isLocalPath(p))) throw new Refuse('pip install -e of a remote checkout writes into the project');
     if (reqs.length === 0) throw new Refuse(`pip install ${project.join(' ')} installs the project and pip has no dependency-only form for it; list the dependencies in a requirements file`);
     const files: string[] = [];
-    requirementFiles(env, reqs.map((r) => env.rel(r, 'pip requirements file')), files);
+    const scan = requirementFiles(env, reqs, constraints, files);
     optional(env, files, '.python-version');
     const outputs = programOutputs(cmd, env);
     if (args.options.has('--user')) outputs.push('.local/');
     env.ctx.checkOutputs(outputs, 'pip install');
     if (project.length === 0) return { ecosystem: 'pip', mode: 'move', files, dirs: [] };
+    // Installing the requirements first and the project after is one resolution more than the original: pip keeps
+    // what the first one chose unless the project forbids it, and never removes what a replaced version needed.
+    // With every requirement pinned, both orders end with the same set.
+    const unpinned = [...scan.unpinned, ...named.filter((n) => !exactPin(n))];
+    if (unpinned.length) {
+      throw new Refuse(`pip install installs the project together with requirements that are not pinned to one version (${unpinned.slice(0, 3).join(', ')}${unpinned.length > 3 ? ', …' : ''}); installing them first could end with other versions or extra packages than one combined install`);
+    }
     return { ecosystem: 'pip', mode: 'variant', variant: variantOf(cmd, drop, []), files, dirs: [] };
   },
 };
@@ -203,12 +264,46 @@ const POETRY_OPTS: OptionSpec = {
   '--no-plugins': 'flag',
 };
 
-/** Path dependencies in a pyproject.toml / Pipfile (`path = "…"`), which only the sources can satisfy. */
+/** Tables of a pyproject.toml or Pipfile whose `path = …` / `file = …` keys name dependencies. */
+function isDependencyTable(rel: string, header: string): boolean {
+  const h = header.replace(/["'\s]/g, '');
+  if (rel === 'Pipfile') return !['source', 'requires', 'scripts', 'pipenv'].includes(h);
+  return /^tool\.poetry\.((dev-)?dependencies|group\.[^.]+\.dependencies)$/.test(h) || /^tool\.uv\.sources(\.|$)/.test(h);
+}
+
+/**
+ * Local-path dependencies in a pyproject.toml / Pipfile, which only the sources can satisfy: `path = "…"` and
+ * `file = "…"` in dependency tables (Poetry, `[tool.uv.sources]`, Pipfile categories), PEP 508 direct references
+ * to local paths (`name @ file:///…`, `name @ ./…`) anywhere, and uv indexes in local directories. Keys of other
+ * tables (`[tool.hatch.version] path`, `[tool.setuptools.dynamic] version = { file = … }`, `license = { file = … }`)
+ * are not dependencies.
+ */
 function refuseLocalPaths(env: Env, rel: string): string {
   const text = env.ctx.read(rel) ?? '';
-  const m = /^[^#\n]*\bpath\s*=\s*["']([^"']*)["']/m.exec(text) ?? /^[^#\n]*\bfile\s*=\s*["'](?!https?:)([^"']*)["']/m.exec(text) ?? /^[^#\n]*@\s*file:/m.exec(text);
-  if (m) throw new Refuse(`${rel} depends on a local path (${m[0].trim()})`);
+  let header = '';
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/^\s+/, '');
+    if (!line || line.startsWith('#')) continue;
+    const h = /^\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$/.exec(line);
+    if (h) {
+      header = h[1]!;
+      continue;
+    }
+    const direct = /["']\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@\s*(file:|\.{0,2}\/)/.exec(line);
+    const key = line.slice(0, Math.max(0, line.indexOf('='))).trim();
+    const dependencyLine = isDependencyTable(rel, header) || (header === '' && /sources|dependencies/.test(key));
+    const pathKey = dependencyLine ? /(^|[{,\s])(path|file)\s*=\s*["'](?!https?:)([^"']*)["']/.exec(line) : null;
+    const localIndex = /^tool\.uv\.index$/.test(header.replace(/["'\s]/g, '')) && /^url\s*=\s*["'](?!https?:)/.exec(line);
+    const m = direct ?? pathKey ?? localIndex;
+    if (m) throw new Refuse(`${rel} depends on a local path (${line.trim().slice(0, 80)})`);
+  }
   return text;
+}
+
+/** `dynamic = [...]` fields of [project] (PEP 621), e.g. version or dependencies computed by the build backend. */
+function dynamicFields(text: string): string[] {
+  const m = /^\s*dynamic\s*=\s*\[([^\]]*)\]/m.exec(text);
+  return m ? [...m[1]!.matchAll(/["']([^"']+)["']/g)].map((x) => x[1]!) : [];
 }
 
 export const poetry: Ecosystem = {
@@ -284,7 +379,11 @@ export const uv: Ecosystem = {
     const files = [env.ctx.require('pyproject.toml')];
     const text = env.ctx.read('pyproject.toml') ?? '';
     if (/^\s*\[tool\.uv\.workspace\]/m.test(text)) throw new Refuse('pyproject.toml declares a uv workspace; its members are not copied first');
-    if (/^\s*dynamic\s*=\s*\[[^\]]*["'](dependencies|optional-dependencies)["']/m.test(text) && !env.ctx.has('uv.lock')) throw new Refuse('pyproject.toml declares its dependencies dynamic, so without uv.lock they come from building the project');
+    const dynamic = dynamicFields(text);
+    const frozen = args.options.has('--frozen');
+    if (dynamic.length && !env.ctx.has('uv.lock')) throw new Refuse(`pyproject.toml declares dynamic metadata (${dynamic.join(', ')}); without uv.lock, uv resolves it by building the project, which needs the sources`);
+    // uv needs the build backend (and so the sources) for a dynamic version under --no-sources (astral-sh/uv#15193).
+    if (dynamic.length && args.options.has('--no-sources')) throw new Refuse(`uv sync --no-sources builds the project to read its dynamic ${dynamic.join(', ')}, which needs the sources`);
     if (!args.options.has('--no-sources')) refuseLocalPaths(env, 'pyproject.toml');
     optional(env, files, 'uv.lock', 'uv.toml', '.python-version');
     const venv = env.setting(cmd, 'UV_PROJECT_ENVIRONMENT');
@@ -295,11 +394,21 @@ export const uv: Ecosystem = {
       if (inside !== undefined) outputs.push(inside + '/');
     }
     env.ctx.checkOutputs(outputs, 'uv sync');
-    if (args.options.has('--no-install-project')) return { ecosystem: 'uv', mode: 'move', files, dirs: [] };
+    if (args.options.has('--no-install-project')) {
+      if (dynamic.length && !frozen) throw new Refuse(`pyproject.toml declares dynamic metadata (${dynamic.join(', ')}), and uv sync without --frozen may build the project to check uv.lock, which needs the sources`);
+      return { ecosystem: 'uv', mode: 'move', files, dirs: [] };
+    }
+    if (args.options.has('--inexact') && !frozen) throw new Refuse('uv sync --inexact keeps whatever a dependency-only sync installed first, even where it re-locks to other versions');
+    // The variant installs what uv.lock says: --frozen never re-locks, so it needs nothing but pyproject.toml and
+    // uv.lock; the original, kept after the copy, still checks the lock (--locked) or re-locks as before. --locked
+    // stays (uv's documented form) unless the project has dynamic metadata, which uv may build the project to check.
+    const drop = new Set<number>();
     const append = ['--no-install-project'];
-    // --frozen: install exactly what uv.lock says without re-locking (the original, kept after, re-checks).
-    if (!args.options.has('--frozen') && !args.options.has('--locked') && env.ctx.has('uv.lock')) append.push('--frozen');
-    return { ecosystem: 'uv', mode: 'variant', variant: variantOf(cmd, new Set(), append), files, dirs: [] };
+    if (!frozen && env.ctx.has('uv.lock') && (dynamic.length || !args.options.has('--locked'))) {
+      for (const i of optionWordIndexes(args, ['--locked'], 2)) drop.add(i);
+      append.push('--frozen');
+    }
+    return { ecosystem: 'uv', mode: 'variant', variant: variantOf(cmd, drop, append), files, dirs: [] };
   },
 };
 
@@ -338,6 +447,13 @@ export const pipenv: Ecosystem = {
     if (args.positionals.length) throw new Refuse(`pipenv ${at.sub} with package arguments changes the Pipfile`);
     const files = [env.ctx.require('Pipfile')];
     refuseLocalPaths(env, 'Pipfile');
+    // Pipenv loads the project's .env into its environment before every command (pipenv/cli/command.py), so
+    // PIP_INDEX_URL, PIPENV_VENV_IN_PROJECT, … from it change the install.
+    if (!/^(1|true|yes|on)$/i.test(env.setting(cmd, 'PIPENV_DONT_LOAD_ENV') ?? '')) {
+      const location = env.setting(cmd, 'PIPENV_DOTENV_LOCATION');
+      const dotenv = location === undefined ? '.env' : env.inProject(location);
+      if (dotenv !== undefined && env.ctx.has(dotenv)) throw new Refuse(`pipenv ${at.sub} loads ${dotenv} from the build context into its environment (it may set PIP_INDEX_URL, PIPENV_* …); set PIPENV_DONT_LOAD_ENV=1 or exclude ${dotenv} in .dockerignore`);
+    }
     optional(env, files, 'Pipfile.lock', '.python-version');
     const readsLockOnly = at.sub === 'sync' || ['--deploy', '--ignore-pipfile', '--skip-lock'].some((o) => args.options.has(o));
     if (!readsLockOnly && env.ctx.has('Pipfile.lock')) throw new Refuse(`pipenv ${at.sub} may re-lock and rewrite Pipfile.lock, and the whole copy afterwards would put the old one back (use --deploy or pipenv sync)`);

@@ -45,6 +45,13 @@ export const bundler: Ecosystem = {
     const args = parseArgs(argv.slice(argv[1] === 'install' ? 2 : 1), BUNDLE_OPTS, 'bundle install');
     if (args.positionals.length) throw new Refuse('bundle install with arguments is not understood');
     if (env.ctx.isFile('gems.rb')) throw new Refuse('gems.rb/gems.locked are not followed by this transform');
+    // Settings of the app's .bundle/config (which Bundler prefers to the environment, unless BUNDLE_APP_CONFIG moves
+    // it, as the official ruby images do). They are only used to refuse more, never to allow a move.
+    const localConfig = new Map<string, string>();
+    for (const m of (env.ctx.read('.bundle/config') ?? '').matchAll(/^(BUNDLE_[A-Z_]+):\s*["']?([^"'\r\n]*)["']?\s*$/gm)) localConfig.set(m[1]!, m[2]!);
+    for (const gemfile of [env.setting(cmd, 'BUNDLE_GEMFILE'), localConfig.get('BUNDLE_GEMFILE')]) {
+      if (gemfile !== undefined && (gemfile.includes('$') || env.inProject(gemfile) !== 'Gemfile')) throw new Refuse(`BUNDLE_GEMFILE=${gemfile} makes Bundler read another Gemfile`);
+    }
     const files = [env.ctx.require('Gemfile')];
     const gemfile = env.ctx.read('Gemfile') ?? '';
     const code = gemfile.replace(/^\s*#.*$/gm, '');
@@ -73,9 +80,8 @@ export const bundler: Ecosystem = {
       optional(env, files, '.bundle/config');
     }
     const paths = [...(args.options.get('--path') ?? [])];
-    const bundlePath = env.setting(cmd, 'BUNDLE_PATH');
-    if (bundlePath !== undefined) paths.push(bundlePath);
-    if (args.options.has('--deployment') || setting('BUNDLE_DEPLOYMENT')) paths.push('vendor/bundle');
+    for (const bundlePath of [env.setting(cmd, 'BUNDLE_PATH'), localConfig.get('BUNDLE_PATH')]) if (bundlePath !== undefined) paths.push(bundlePath);
+    if (args.options.has('--deployment') || setting('BUNDLE_DEPLOYMENT') || TRUE.test(localConfig.get('BUNDLE_DEPLOYMENT') ?? '')) paths.push('vendor/bundle');
     for (const p of paths) {
       if (p.includes('$')) throw new Refuse(`bundle path ${p} is not resolved`);
       const rel = env.inProject(p);
@@ -150,13 +156,25 @@ export const composer: Ecosystem = {
     }
     const extra = (json.extra ?? {}) as Record<string, unknown>;
     if (extra['installer-paths']) throw new Refuse('composer.json sets extra.installer-paths: packages install into project directories');
+    // Plugins that read project files while packages install: cweagans/composer-patches applies patch files as each
+    // package installs (the original, run again after the copy, installs nothing and so patches nothing), and
+    // wikimedia/composer-merge-plugin merges other composer.json files of the project.
+    for (const key of ['patches', 'patches-file', 'merge-plugin']) {
+      if (extra[key] !== undefined) throw new Refuse(`composer.json sets extra.${key}, which a plugin reads from the project while packages install`);
+    }
+    const alternate = env.setting(cmd, 'COMPOSER');
+    if (alternate !== undefined && alternate !== 'composer.json') throw new Refuse(`COMPOSER=${alternate} makes Composer read another file than composer.json`);
     const config = (json.config ?? {}) as Record<string, unknown>;
     const vendor = typeof config['vendor-dir'] === 'string' ? (config['vendor-dir'] as string) : 'vendor';
     if (vendor.includes('$') || vendor.startsWith('/')) throw new Refuse(`composer vendor-dir ${vendor} is not followed`);
     // Symfony Flex reads symfony.lock to know which recipes are already installed.
     optional(env, files, 'composer.lock', 'auth.json', 'symfony.lock');
     if (extra['drupal-scaffold'] || JSON.stringify(json.require ?? {}).includes('drupal/core-composer-scaffold')) throw new Refuse('composer.json uses the Drupal scaffold plugin, which writes files into the project');
-    env.ctx.checkOutputs([cleanPath(vendor) + '/'], 'composer install');
+    // Package binaries go to config.bin-dir (vendor/bin by default): a project directory such as bin/ that the
+    // context also fills would be merged over them by the whole copy.
+    const binDir = typeof config['bin-dir'] === 'string' ? (config['bin-dir'] as string) : undefined;
+    if (binDir !== undefined && (binDir.includes('$') || binDir.startsWith('/'))) throw new Refuse(`composer bin-dir ${binDir} is not followed`);
+    env.ctx.checkOutputs([cleanPath(vendor) + '/', ...(binDir !== undefined ? [cleanPath(binDir) + '/'] : [])], 'composer install');
     const noScripts = args.options.has('--no-scripts');
     const noAutoloader = args.options.has('--no-autoloader');
     if (noScripts && noAutoloader) return { ecosystem: 'Composer', mode: 'move', files, dirs: [] };

@@ -48,6 +48,8 @@ export const cargo: Ecosystem = {
   name: 'Cargo',
   primary: ['Cargo.toml', 'Cargo.lock'],
   hint: /\bcargo\s+(build|test|check|run|fetch|install)\b/,
+  // cargo-chef: the dependencies are built from recipe.json before the whole copy.
+  prepared: /\bcargo\s+chef\s+cook\b/,
   identify(cmd) {
     if (toolOf(cmd) !== 'cargo') return false;
     const sub = cmd.argv[1];

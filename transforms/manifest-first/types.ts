@@ -40,7 +40,7 @@ export interface Plan {
 
 export interface Env {
   ctx: ContextView;
-  /** A value set by ENV in this Dockerfile (this stage or a stage it is built on) before the copy. */
+  /** A value set by ENV in this Dockerfile (this stage or a stage it is built on), or by an ARG default of this stage, before the install. */
   env(name: string): string | undefined;
   /** The value an assignment in front of the command gives (`NODE_ENV=production npm ci`), or the ENV value. */
   setting(cmd: InstallCommand, name: string): string | undefined;
@@ -56,6 +56,8 @@ export interface Ecosystem {
   primary: string[];
   /** Text that suggests this ecosystem's install, to explain refusals of RUNs that cannot be read. */
   hint: RegExp;
+  /** A RUN before the whole copy whose text matches this already installs the dependencies another way (`cargo chef cook`). */
+  prepared?: RegExp;
   /** Is `cmd` this ecosystem's install (or the build that needs one)? Syntax only, no context. */
   identify(cmd: InstallCommand): boolean;
   /** The plan for `cmd`, or undefined when there is nothing to do; throws Refuse with the reason to leave it alone. */
