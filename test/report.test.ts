@@ -1,3 +1,4 @@
+import { countTotals } from '../src/runner/run.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -38,21 +39,8 @@ function outcome(p: string, before: string | undefined, after: string | undefine
   };
 }
 
-function totalsOf(outcomes: Outcome[]): Totals {
-  const t: Totals = { scanned: 0, changed: 0, created: 0, unchanged: 0, skipped: 0, errors: 0 };
-  for (const o of outcomes) {
-    if (o.kind === 'dockerfile') t.scanned++;
-    if (o.status === 'changed') t.changed++;
-    else if (o.status === 'created') t.created++;
-    else if (o.status === 'unchanged') t.unchanged++;
-    else if (o.status === 'skipped') t.skipped++;
-    else t.errors++;
-  }
-  return t;
-}
-
 function run(outcomes: Outcome[], elapsed = 45): RunResult {
-  return { outcomes, totals: totalsOf(outcomes), elapsed };
+  return { outcomes, totals: countTotals(outcomes), elapsed };
 }
 
 const tmpRoots: string[] = [];
