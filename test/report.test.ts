@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Outcome, RunResult, Totals } from '../src/types.js';
+import type { Outcome, RunResult } from '../src/types.js';
 import {
   colorizeDiff,
   computeHunks,

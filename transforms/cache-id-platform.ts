@@ -1,3 +1,4 @@
+import { cleanPath } from '../src/dockerfile/paths.js';
 import { buildStageGraph } from '../src/dockerfile/stages.js';
 import type { StageGraph } from '../src/dockerfile/stages.js';
 import type { FileInfo, Instruction, Mount, Stage, TransformApi, TransformMeta } from '../src/types.js';
@@ -90,19 +91,6 @@ function platformVars(s: string): Set<string> {
 
 function hasOtherVars(s: string): boolean {
   return [...s.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].some((m) => !/^(TARGET|BUILD)(PLATFORM|OS|ARCH|VARIANT)$/.test(m[1]!));
-}
-
-/** BuildKit's default cache id is `path.Clean(target)` (before a relative target is resolved). */
-export function cleanPath(p: string): string {
-  const abs = p.startsWith('/');
-  const parts: string[] = [];
-  for (const seg of p.split('/')) {
-    if (!seg || seg === '.') continue;
-    if (seg === '..' && parts.length && parts[parts.length - 1] !== '..') parts.pop();
-    else if (seg !== '..' || !abs) parts.push(seg);
-  }
-  const out = parts.join('/');
-  return abs ? '/' + out : out || '.';
 }
 
 /** Where a stage runs: for the target platform, always the build platform, a fixed platform, or unknown. */
@@ -228,6 +216,7 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
       const target = mount.get('target')?.value;
       if (!target) continue; // BuildKit rejects a cache mount without a target
       const idOption = mount.get('id');
+      // BuildKit's default cache id is path.Clean(target), taken before a relative target is resolved.
       const baseId = idOption?.value || cleanPath(target);
 
       // 1. What the cache holds (classify first: a shared cache needs nothing, not even a warning).

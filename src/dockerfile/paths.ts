@@ -13,6 +13,19 @@ export function cleanAbs(p: string): string {
   return '/' + parts.join('/');
 }
 
+/** Go's `path.Clean`, keeping a relative path relative: `a/./b/../c` → `a/c`, `/x/..` → `/`, `` → `.`. */
+export function cleanPath(p: string): string {
+  const abs = p.startsWith('/');
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (!seg || seg === '.') continue;
+    if (seg === '..' && parts.length && parts[parts.length - 1] !== '..') parts.pop();
+    else if (seg !== '..' || !abs) parts.push(seg);
+  }
+  const out = parts.join('/');
+  return abs ? '/' + out : out || '.';
+}
+
 /** Resolve `p` against directory `dir` (absolute); an absolute `p` ignores `dir`. */
 export function resolveIn(dir: string, p: string): string {
   return cleanAbs(p.startsWith('/') ? p : `${dir}/${p}`);

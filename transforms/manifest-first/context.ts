@@ -3,6 +3,7 @@
 // cross-checked with MatchesOrParentMatches (the documented rule). Where the two disagree about a file this
 // transform asks about, it refuses: which files the build sees would depend on the builder.
 
+import { cleanPath } from '../../src/dockerfile/paths.js';
 import { dockerignoreMatcher, sentFiles } from '../../src/context/dockerignore.js';
 import type { PatternMatcher } from '../../src/context/dockerignore.js';
 import type { BuildContext } from '../../src/types.js';
@@ -15,22 +16,8 @@ export class Refuse extends Error {
   }
 }
 
-/** Go's filepath.Clean for a relative, slash-separated path. */
-export function cleanPath(p: string): string {
-  const rooted = p.startsWith('/');
-  const out: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') {
-      if (out.length && out[out.length - 1] !== '..') out.pop();
-      else if (!rooted) out.push('..');
-      continue;
-    }
-    out.push(seg);
-  }
-  const s = out.join('/');
-  return rooted ? '/' + s : s || '.';
-}
+/** Go's filepath.Clean for a slash-separated path (the shared implementation). */
+export { cleanPath };
 
 export interface IgnoreRules {
   /** The file the rules came from, or undefined when there is none. */
