@@ -9,7 +9,6 @@ import type {
   Flag,
   Heredoc,
   Instruction,
-  LineEnding,
   Mount,
   MountOption,
   SourceFile,
@@ -18,6 +17,7 @@ import type {
   Token,
   UnsafeRegion,
 } from '../types.js';
+import { dominantEol } from './read.js';
 import { isJsonArray, lineStartsOf, scan, toSource, withinOneSegment } from './scan.js';
 import type { ScannedInstruction, Segment } from './scan.js';
 
@@ -27,18 +27,8 @@ export { DockerfileSyntaxError };
 const SPACE = /[\t\n\v\f\r \u0085\u00a0]/;
 const WORD_SEP = /[\t\v\f\r ]+/g;
 
-export function detectEol(text: string): LineEnding {
-  let crlf = 0;
-  let lf = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
-    if (i > 0 && text.charCodeAt(i - 1) === 13) crlf++;
-    else lf++;
-  }
-  return crlf > lf ? '\r\n' : '\n';
-}
-
 export function sourceFromText(text: string, path = 'Dockerfile'): SourceFile {
-  return { path, text, eol: detectEol(text), bom: text.charCodeAt(0) === 0xfeff };
+  return { path, text, eol: dominantEol(text), bom: text.charCodeAt(0) === 0xfeff };
 }
 
 /** Parses a Dockerfile text. Throws DockerfileSyntaxError for what BuildKit itself rejects (unterminated heredoc, …). */
