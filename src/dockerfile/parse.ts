@@ -388,7 +388,7 @@ function crossCheck(ast: () => Dockerfile, source: SourceFile, instructions: Ins
 function markUnsafeInstruction(ins: Instruction, unsafe: UnsafeRegion[], lineOf: (o: number) => number): void {
   const whole = { start: ins.lineStart, end: ins.span.end };
   for (const h of ins.heredocs) {
-    // A heredoc whose marker sits on a continued line, or several heredocs: their bodies are edited only as wholes.
+    // A quoted delimiter with blanks (`<<"E O F"`) is legal but rare enough that neither parser is trusted on it.
     if (h.name === '' || /\s/.test(h.name)) unsafe.push({ span: whole, reason: `heredoc delimiter at line ${lineOf(h.markerSpan.start)} is unusual` });
   }
   if (ins.trigger) markUnsafeInstruction(ins.trigger, unsafe, lineOf);
