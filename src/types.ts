@@ -126,6 +126,12 @@ export interface Instruction {
   args: Token[];
   /** Span of the whole argument text after the flags (may cross lines); undefined when there is none. */
   argsSpan?: Span;
+  /**
+   * The argument text as BuildKit hands it on (continuations removed, comment lines inside them dropped): what
+   * the shell runs for a shell-form RUN. `toSource` maps an offset in it to the file (an end offset maps to just
+   * past the previous character); undefined when there are no arguments.
+   */
+  argsText?: LogicalText;
   /** `RUN ["a", "b"]`, `COPY ["a", "b"]`, … */
   jsonForm: boolean;
   heredocs: Heredoc[];
@@ -139,6 +145,11 @@ export interface Instruction {
   leadingComments: Comment[];
   /** `--mount` flags of a RUN, parsed. */
   mounts: Mount[];
+}
+
+export interface LogicalText {
+  text: string;
+  toSource(offset: number, isEnd?: boolean): number;
 }
 
 export interface Stage {

@@ -232,7 +232,11 @@ function buildInstruction(si: ScannedInstruction, from: number, text: string, li
     leadingComments: [],
     mounts: [],
   };
-  if (argsText) ins.argsSpan = span(p, argsEnd);
+  if (argsText) {
+    ins.argsSpan = span(p, argsEnd);
+    const at = p;
+    ins.argsText = { text: argsText, toSource: (o, isEnd) => (isEnd && o > 0 ? srcEnd(at + o) : src(at + o)) };
+  }
   if (keyword === 'RUN') {
     ins.mounts = flags.filter((f) => f.name === 'mount').map((f) => {
       const v = flagValueStart.get(f)!;
