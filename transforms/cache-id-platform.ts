@@ -1,4 +1,5 @@
 import { cleanPath } from '../src/dockerfile/paths.js';
+import { expandVars, stepEnv } from '../src/dockerfile/env.js';
 import { buildStageGraph } from '../src/dockerfile/stages.js';
 import type { StageGraph } from '../src/dockerfile/stages.js';
 import type { FileInfo, Instruction, Mount, Stage, TransformApi, TransformMeta } from '../src/types.js';
@@ -106,41 +107,6 @@ function stagePlatform(graph: StageGraph, index: number): StagePlatform {
   return { kind: 'unknown', platform: p };
 }
 
-const unquote = (v: string) => v.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
-
-/** ENV (inherited through base stages) and ARG defaults in effect before `beforeIndex`, for expanding targets. */
-function stageEnv(graph: StageGraph, index: number, beforeIndex: number): Map<string, string> {
-  const node = graph.nodes[index]!;
-  const env = node.base.kind === 'stage' ? stageEnv(graph, node.base.index, Number.MAX_SAFE_INTEGER) : new Map<string, string>();
-  for (const i of node.stage.instructions) {
-    if (i.index >= beforeIndex) break;
-    if (i.keyword === 'ARG') {
-      for (const a of i.args) {
-        const eq = a.value.indexOf('=');
-        if (eq > 0) env.set(a.value.slice(0, eq), unquote(a.value.slice(eq + 1)));
-      }
-    } else if (i.keyword === 'ENV') {
-      const words = i.args.map((a) => a.value);
-      if (words.length >= 2 && !words[0]!.includes('=')) env.set(words[0]!, unquote(words.slice(1).join(' ')));
-      else for (const w of words) if (w.includes('=')) env.set(w.slice(0, w.indexOf('=')), unquote(w.slice(w.indexOf('=') + 1)));
-    }
-  }
-  return env;
-}
-
-/** `$X`, `${X}`, `${X:-d}` expanded from `env`; undefined when a variable is unknown. */
-function expand(s: string, env: Map<string, string>): string | undefined {
-  let unknown = false;
-  const out = s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string | undefined, def: string | undefined, b: string | undefined) => {
-    const v = env.get((a ?? b)!);
-    if (v !== undefined && v !== '') return v;
-    if (def !== undefined) return def;
-    unknown = true;
-    return '';
-  });
-  return unknown ? undefined : out;
-}
-
 interface DeclaredArgs {
   /** Declared without a default before the instruction. */
   plain: Set<string>;
@@ -209,7 +175,7 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
     const where: StagePlatform = onbuild ? { kind: 'target' } : stagePlatform(graph, stage.index);
     const runText = file.source.slice(ins.argsSpan?.start ?? ins.span.end, ins.span.end);
     const runUsesTarget = TARGET_VAR_RE.test(runText);
-    const env = stageEnv(graph, stage.index, outer.index);
+    const env = stepEnv(graph, stage.index, outer.index).vars;
 
     for (const mount of ins.mounts) {
       if (mount.type !== 'cache') continue;
@@ -220,7 +186,7 @@ export default function transform(file: FileInfo, api: TransformApi, options: Re
       const baseId = idOption?.value || cleanPath(target);
 
       // 1. What the cache holds (classify first: a shared cache needs nothing, not even a warning).
-      const expanded = expand(target, env);
+      const expanded = expandVars(target, env);
       let known = expanded !== undefined ? classify(cleanPath(expanded)) : undefined;
       if (!known && expanded !== undefined && !expanded.startsWith('/')) {
         const dir = graph.workdirAt(stage.index, outer.index);
