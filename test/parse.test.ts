@@ -247,4 +247,14 @@ test('lineOf and the dockerfile-ast tree are available', () => {
   assert.is(m.ast.getInstructions().length, 3);
 });
 
+test('a quoted flag value with a blank before a JSON-form RUN: no heredoc is read from the JSON', () => {
+  // BuildKit splits flags with quotes respected, so what follows is JSON form, and `<<EOF` inside it is text.
+  const m = parseDockerfile('FROM a\nRUN --mount="type=bind,source=a b,target=/x" ["sh", "-c", "cat <<EOF"]\nRUN echo next\n');
+  const run = m.instructions[1]!;
+  assert.ok(run.jsonForm);
+  assert.is(run.heredocs.length, 0);
+  assert.is(m.instructions.length, 3);
+  assert.is(run.flags[0]!.value, '"type=bind,source=a b,target=/x"');
+});
+
 test.run();

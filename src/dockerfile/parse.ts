@@ -18,7 +18,7 @@ import type {
   UnsafeRegion,
 } from '../types.js';
 import { dominantEol } from './read.js';
-import { isJsonArray, lineStartsOf, scan, toSource, withinOneSegment } from './scan.js';
+import { flagWordEnd, isJsonArray, lineStartsOf, scan, toSource, withinOneSegment } from './scan.js';
 import type { ScannedInstruction, Segment } from './scan.js';
 
 import { DockerfileSyntaxError } from './scan.js';
@@ -141,23 +141,9 @@ function buildInstruction(si: ScannedInstruction, from: number, text: string, li
     while (p < logical.length && SPACE.test(logical[p]!)) p++;
     if (!(logical[p] === '-' && logical[p + 1] === '-')) break;
     const wStart = p;
-    let quote = '';
-    let quoted = false;
-    while (p < logical.length) {
-      const ch = logical[p]!;
-      if (quote) {
-        if (ch === quote) quote = '';
-        else if (ch === '\\') p++;
-      } else if (ch === "'" || ch === '"') {
-        quote = ch;
-        quoted = true;
-      } else if (ch === '\\') {
-        quoted = true;
-        p++;
-      } else if (SPACE.test(ch)) break;
-      p++;
-    }
-    p = Math.min(p, logical.length);
+    const read = flagWordEnd(logical, p);
+    p = read.end;
+    const quoted = read.quoted;
     const word = logical.slice(wStart, p);
     if (word === '--') break;
     const eq = word.indexOf('=');

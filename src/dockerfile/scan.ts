@@ -306,13 +306,42 @@ function canContainHeredoc(logical: string): boolean {
   return !isJsonArray(stripFlags(rest));
 }
 
+// Go's unicode.IsSpace over Latin-1, which BuildKit uses to split flag words.
+const FLAG_SPACE = /[\t\n\v\f\r \u0085\u00a0]/;
+
+/**
+ * The end of a flag word that starts at `p`, read as BuildKit's extractBuilderFlags reads it: blanks inside
+ * quotes do not end it, a backslash takes the next character. `quoted` tells whether quotes or escapes occurred.
+ */
+export function flagWordEnd(s: string, p: number): { end: number; quoted: boolean } {
+  let quote = '';
+  let quoted = false;
+  while (p < s.length) {
+    const ch = s[p]!;
+    if (quote) {
+      if (ch === quote) quote = '';
+      else if (ch === '\\') p++;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      quoted = true;
+    } else if (ch === '\\') {
+      quoted = true;
+      p++;
+    } else if (FLAG_SPACE.test(ch)) break;
+    p++;
+  }
+  return { end: Math.min(p, s.length), quoted };
+}
+
 /** Drops leading `--flag` words (BuildKit parses JSON form after the flags). */
 export function stripFlags(rest: string): string {
-  let s = rest;
+  let p = 0;
   for (;;) {
-    const m = /^--\S*\s*/.exec(s);
-    if (!m || m[0].trim() === '--') return s;
-    s = s.slice(m[0].length);
+    while (p < rest.length && FLAG_SPACE.test(rest[p]!)) p++;
+    if (!rest.startsWith('--', p)) return rest.slice(p);
+    const { end } = flagWordEnd(rest, p);
+    if (end - p === 2) return rest.slice(p); // a bare `--`
+    p = end;
   }
 }
 
