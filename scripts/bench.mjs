@@ -66,7 +66,7 @@ const quick = opt.quick;
 const N = Number(opt.files ?? (quick ? 500 : 3000));
 const PARSE_REPS = quick ? 3 : 5;
 const RUN_REPS = quick ? 1 : 3;
-const CLI_RUNS = quick ? 5 : 15;
+const CLI_RUNS = quick ? 5 : 20;
 const CLI_WARMUP = quick ? 1 : 2;
 if (!Number.isInteger(N) || N < 1) fail(`--files must be a positive integer (got ${opt.files})`);
 
@@ -158,7 +158,7 @@ const [bare, parseOnly] = await measureGroup(PARSE_REPS, [
 let outcome = '';
 // run() picks its own parallelism (worker threads) by default; (d1) pins it to one thread, which is the
 // like-for-like comparison with (a) and (b).
-const autoJobs = await import('../dist/src/runner/run.js').then((m) => m.chooseJobs?.('auto', N)).catch(() => undefined);
+const autoJobs = await import('../dist/src/runner/run.js').then((m) => m.chooseJobs?.('auto', N, os.availableParallelism())).catch(() => undefined);
 const jobsNote = autoJobs === undefined ? '' : ` [${autoJobs} thread${autoJobs > 1 ? 's' : ''}]`;
 const [noTransform, defaultRun, noVerify, oneThread] = await measureGroup(RUN_REPS, [
   {

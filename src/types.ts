@@ -216,7 +216,7 @@ export interface TransformMeta {
   /** Link or path to the docs. */
   docs?: string;
   options?: Record<string, TransformOptionMeta>;
-  /** The transform reads the build context or emits files into it; compose/bake/config contexts are resolved only for runs with such transforms (or custom ones). */
+  /** The transform reads the build context or emits files into it; compose/bake/devcontainer/config contexts are resolved only for runs with such transforms (or custom ones). */
   readsContext?: boolean;
 }
 
@@ -234,7 +234,7 @@ export interface BuildContext {
   exists(rel: string): boolean;
   /** The Dockerfile's path relative to the context root. */
   dockerfile: string;
-  /** Where the context came from: `directory`, `compose`, `bake`, `config`, `test`. */
+  /** Where the context came from: `directory`, `compose`, `bake`, `devcontainer`, `config`, `test`. */
   origin: string;
 }
 
@@ -301,7 +301,7 @@ export interface Outcome {
   absPath: string;
   /** File mode to keep on write. */
   mode?: number;
-  /** Where the build context came from: `directory`, `compose`, `bake` or `config` (and which file said so). */
+  /** Where the build context came from: `directory`, `compose`, `bake`, `devcontainer` or `config` (and which file said so). */
   context?: { path: string; origin: string; definedIn?: string };
 }
 
@@ -316,7 +316,7 @@ export interface Totals {
 
 export interface RunResult {
   outcomes: Outcome[];
-  /** Problems outside any one Dockerfile (an unreadable compose or bake file), for stderr. */
+  /** Problems outside any one Dockerfile (an unreadable compose, bake or devcontainer.json file), for stderr. */
   warnings?: string[];
   totals: Totals;
   /** Milliseconds. */

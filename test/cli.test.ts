@@ -788,6 +788,46 @@ test('-j 2 gives exactly the output of -j 1 (order, diff, JSON totals)', () => {
   assert.equal(j2, j1);
 });
 
+test('files that fail as templates get one hint at the end: leave them out with "ignore" (paths relative to the config)', async () => {
+  const root = tmp();
+  write(root, {
+    'dockshift.config.json': '{}\n',
+    'app/Dockerfile': 'FROM alpine\n',
+    'eng/templates/linux/Dockerfile.amd64': '{{ define "base" }}\nFROM {{ .Base }}\n',
+    'eng/templates/linux/Dockerfile.arm64': 'FROM alpine\n{{ if .Arm }}\nRUN echo arm\n{{ end }}\n',
+    'eng/templates/windows/Dockerfile.nano': '{% if true %}\nFROM x\n',
+    'eng/templates/windows/Dockerfile.core': 'FROM x\n{{- template "body" . }}\n',
+    'broken/Dockerfile': 'FROM a\nRUN <<EOF\n',
+  });
+  const hintRe = /^dockshift: \d+ files? looks? like (a )?templates? .*"ignore"/gm;
+  const [many, few, sub, none, quiet] = await Promise.all([
+    cliP(root, '-t', 'syntax-directive', '.'),
+    cliP(root, '-t', 'syntax-directive', 'app', 'eng/templates/windows'),
+    cliP(path.join(root, 'eng'), '-t', 'syntax-directive', 'templates/linux/Dockerfile.amd64'),
+    cliP(root, '-t', 'syntax-directive', 'app', 'broken'),
+    cliP(root, '-q', '-t', 'syntax-directive', '.'),
+  ]);
+  assert.is(many.status, 2);
+  assert.equal(many.stderr.match(hintRe)?.length, 1, many.stderr);
+  const lines = many.stderr.trimEnd().split('\n');
+  assert.is(lines.at(-2), 'dockshift: 4 files look like templates ({{ … }}), not Dockerfiles; leave templates out with "ignore" in dockshift.config.json, e.g. "ignore": ["eng/templates/**"]');
+  assert.match(lines.at(-1)!, SUMMARY_RE, 'then the summary line');
+  assert.match(many.stderr, /^broken\/Dockerfile:\d+: error: unterminated heredoc/m, 'other errors are named as before');
+  assert.match(few.stderr, 'dockshift: 2 files look like templates ({{ … }}), not Dockerfiles; leave templates out with "ignore" in dockshift.config.json, e.g. "ignore": ["eng/templates/windows/Dockerfile.core","eng/templates/windows/Dockerfile.nano"]');
+  // Run from a subdirectory: the example is still relative to the config file's directory.
+  assert.match(sub.stderr, 'dockshift: 1 file looks like a template ({{ … }}), not a Dockerfile; leave templates out with "ignore" in ../dockshift.config.json, e.g. "ignore": ["eng/templates/linux/Dockerfile.amd64"]');
+  assert.is(none.status, 2);
+  assert.not.match(none.stderr, hintRe, 'no hint when no template failed');
+  assert.not.match(quiet.stderr, hintRe, '--quiet drops the hint (the errors are still named)');
+  assert.match(quiet.stderr, /Dockerfile\.amd64:1: error: unknown instruction: \{\{/);
+
+  // And the advice works: with the suggested "ignore", the templates are left out and the run succeeds.
+  write(root, { 'dockshift.config.json': JSON.stringify({ ignore: ['eng/templates/**', 'broken/**'] }) });
+  const fixed = await cliP(root, '-t', 'syntax-directive', '.');
+  assert.is(fixed.status, 0, fixed.stderr);
+  assert.match(fixed.stderr, /^dockshift: 1 file scanned/m);
+});
+
 test('a directory that yields no Dockerfile is said so on stderr (not silent), exit 0', () => {
   const root = tmp();
   write(root, { '.gitignore': 'vendor/\n', 'vendor/Dockerfile': 'FROM alpine\n', 'empty/readme.md': 'x\n' });

@@ -1,11 +1,16 @@
 // Build contexts from compose and bake files and the config file, end to end: a monorepo whose contexts
 // differ from the Dockerfile directories. Also config-file discovery, precedence and validation.
 
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import AjvModule from 'ajv';
+import { parseJsonc, stripJsonc } from '../src/context/jsonc.js';
 import { ROOT, cli, cliJson, tmp, write } from './helpers.js';
 import type { JsonReport } from './helpers.js';
+
+const Ajv = AjvModule as unknown as typeof AjvModule.default;
 
 const REPORT = path.join(ROOT, 'test', 'support', 'report-context.mjs');
 
@@ -153,6 +158,121 @@ test('context-aware changes: manifest-first copies the manifests of the compose 
   assert.is(f.status, 'changed', JSON.stringify(f.messages));
   assert.match(f.diff!, '+COPY package.json package-lock.json ./');
   assert.equal((f as unknown as { context: unknown }).context, { path: 'services/api', origin: 'compose', definedIn: 'compose.yaml' });
+});
+
+// ------------------------------------------------------------------------------------------------
+// devcontainer.json
+
+test('JSONC: comments and trailing commas go, strings keep everything, positions stay', () => {
+  const text = [
+    '// leading comment',
+    '{',
+    '  /* block',
+    '     comment */ "a": "http://x//y", // url with //',
+    '  "b": "/* not a comment */",',
+    '  "c": "quote \\" // still a string, and a comma,}",',
+    '  "d": [1, 2, /* two */ ],',
+    '  "e": { "f": "back\\\\", },',
+    '  "g": ",]",',
+    '}',
+  ].join('\n');
+  assert.equal(parseJsonc(text), { a: 'http://x//y', b: '/* not a comment */', c: 'quote " // still a string, and a comma,}', d: [1, 2], e: { f: 'back\\' }, g: ',]' });
+  const stripped = stripJsonc(text);
+  assert.is(stripped.length, text.length);
+  assert.equal(stripped.split('\n').length, text.split('\n').length, 'line breaks kept');
+  assert.equal(parseJsonc('\ufeff{"x": 1,}'), { x: 1 }, 'BOM and a trailing comma at the top level');
+  assert.throws(() => parseJsonc('{"a": 1 /* open'), /unterminated/);
+  assert.throws(() => parseJsonc('{"a": 1,, }'), SyntaxError, 'only one trailing comma is forgiven');
+  assert.throws(() => parseJsonc('{"a": 1} // ok\n{'), SyntaxError);
+});
+
+function devcontainerRepo(): string {
+  const root = tmp();
+  write(root, {
+    // build.dockerfile + build.context, JSONC as the VS Code templates write it
+    '.devcontainer/devcontainer.json': [
+      '// For format details, see https://aka.ms/devcontainer.json.',
+      '{',
+      '\t"name": "api",',
+      '\t"build": {',
+      '\t\t// Sets the run context to one level up instead of the .devcontainer folder.',
+      '\t\t"context": "..",',
+      '\t\t"dockerfile": "../docker/dev.Dockerfile", /* relative to this file */',
+      '\t},',
+      '\t"features": {},',
+      '}',
+      '',
+    ].join('\n'),
+    'docker/dev.Dockerfile': 'FROM node:20\nCOPY package.json /app/\n',
+    'package.json': '{}\n',
+    // legacy top-level dockerFile + context, in a named folder; build.context is then not read
+    '.devcontainer/python/devcontainer.json': '{ "dockerFile": "Dockerfile", "context": "..", "build": { "context": "../../nope" }, }\n',
+    '.devcontainer/python/Dockerfile': 'FROM python:3.12\n',
+    // .devcontainer.json at a project root, no context: the Dockerfile's own folder
+    'tool/.devcontainer.json': '{ "build": { "dockerfile": "docker/Dockerfile" } }\n',
+    'tool/docker/Dockerfile': 'FROM alpine\n',
+    'tool/docker/x.txt': 'x\n',
+    // variables are not guessed
+    'vars/.devcontainer/devcontainer.json': '{ "build": { "dockerfile": "Dockerfile", "context": "${localWorkspaceFolder}" } }\n',
+    'vars/.devcontainer/Dockerfile': 'FROM alpine\n',
+  });
+  return root;
+}
+
+function context(report: JsonReport, file: string): unknown {
+  return (report.files.find((f) => f.path === file) as unknown as { context?: unknown } | undefined)?.context;
+}
+
+test('devcontainer.json: build.dockerfile + build.context (JSONC), legacy dockerFile + context, .devcontainer.json, variables skipped', () => {
+  const root = devcontainerRepo();
+  const { run, report } = cliJson(root, '-t', REPORT, '.');
+  assert.is(run.status, 0, run.stderr);
+  assert.equal(context(report, 'docker/dev.Dockerfile'), { path: '.', origin: 'devcontainer', definedIn: '.devcontainer/devcontainer.json' });
+  assert.match(note(report, 'docker/dev.Dockerfile'), 'context origin=devcontainer dockerfile=docker/dev.Dockerfile files=');
+  assert.equal(context(report, '.devcontainer/python/Dockerfile'), { path: '.devcontainer', origin: 'devcontainer', definedIn: '.devcontainer/python/devcontainer.json' });
+  assert.match(note(report, '.devcontainer/python/Dockerfile'), 'dockerfile=python/Dockerfile');
+  assert.equal(context(report, 'tool/docker/Dockerfile'), { path: 'tool/docker', origin: 'devcontainer', definedIn: 'tool/.devcontainer.json' });
+  assert.match(note(report, 'tool/docker/Dockerfile'), 'files=Dockerfile,x.txt');
+  assert.equal(context(report, 'vars/.devcontainer/Dockerfile'), { path: 'vars/.devcontainer', origin: 'directory' });
+  const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(path.join(ROOT, 'schema', 'report-v1.schema.json'), 'utf8')) as object);
+  assert.ok(validate(report), `the schema knows the origin: ${JSON.stringify(validate.errors)}`);
+
+  // Run from inside .devcontainer/ (the walk up stops there): still found.
+  const inside = cliJson(path.join(root, '.devcontainer'), '-t', REPORT, '.').report;
+  assert.equal(context(inside, 'python/Dockerfile'), { path: '.', origin: 'devcontainer', definedIn: 'python/devcontainer.json' });
+});
+
+test('devcontainer.json: config "contexts" win; a compose file that disagrees makes it ambiguous; a broken file is a warning', () => {
+  const root = devcontainerRepo();
+  write(root, {
+    'docker/compose.yaml': 'services:\n  api:\n    build:\n      context: .\n      dockerfile: dev.Dockerfile\n',
+    'dockshift.config.json': JSON.stringify({ contexts: { 'tool/docker/Dockerfile': 'tool' } }),
+    'broken/.devcontainer/devcontainer.json': '{ "build": { "dockerfile": "Dockerfile" }\n',
+    'broken/.devcontainer/Dockerfile': 'FROM alpine\n',
+  });
+  const { run, report } = cliJson(root, '-t', REPORT, '.');
+  assert.is(run.status, 0, run.stderr);
+  const api = report.files.find((f) => f.path === 'docker/dev.Dockerfile')!;
+  assert.is(api.status, 'skipped');
+  assert.match(note(report, 'docker/dev.Dockerfile'), 'the build context is ambiguous: docker (docker/compose.yaml) or . (.devcontainer/devcontainer.json)');
+  assert.equal(context(report, 'tool/docker/Dockerfile'), { path: 'tool', origin: 'config', definedIn: 'dockshift.config.json' });
+  assert.match(run.stderr, /^broken\/\.devcontainer\/devcontainer\.json: could not read build definitions: /m);
+  assert.equal(context(report, 'broken/.devcontainer/Dockerfile'), { path: 'broken/.devcontainer', origin: 'directory' });
+});
+
+test('devcontainer.json: manifest-first reads the devcontainer context (the repo root), not the Dockerfile folder', () => {
+  const root = tmp();
+  write(root, {
+    '.devcontainer/devcontainer.json': '{\n  // repo root\n  "build": { "dockerfile": "Dockerfile", "context": "..", },\n}\n',
+    '.devcontainer/Dockerfile': 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n',
+    'package.json': '{"name": "app", "version": "1.0.0"}\n',
+    'package-lock.json': '{"name": "app", "lockfileVersion": 3, "requires": true, "packages": {"": {"name": "app", "version": "1.0.0"}}}\n',
+  });
+  const { run, report } = cliJson(root, '-t', 'manifest-first', '.');
+  assert.is(run.status, 0, run.stderr);
+  const f = report.files.find((x) => x.path === '.devcontainer/Dockerfile')!;
+  assert.is(f.status, 'changed', JSON.stringify(f.messages));
+  assert.match(f.diff!, '+COPY package.json package-lock.json ./');
 });
 
 test.run();

@@ -1,12 +1,15 @@
 // Build contexts from the repository's own build definitions: Compose files (`build: <path>` or
-// `build.context` + `build.dockerfile`) and Bake files (`docker-bake.hcl` / `docker-bake.json`: `context`,
-// `dockerfile`, `inherits`). Each definition names a (context, Dockerfile) pair; a Dockerfile that several
-// definitions give different contexts is ambiguous, and context-reading transforms leave it alone.
+// `build.context` + `build.dockerfile`), Bake files (`docker-bake.hcl` / `docker-bake.json`: `context`,
+// `dockerfile`, `inherits`) and dev container configurations (`devcontainer.json`: `build.dockerfile` +
+// `build.context`, or the older top-level `dockerFile` + `context`). Each definition names a (context, Dockerfile)
+// pair; a Dockerfile that several definitions give different contexts is ambiguous, and context-reading transforms
+// leave it alone.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseJsonc } from './jsonc.js';
 
-export type ContextOrigin = 'directory' | 'compose' | 'bake' | 'config';
+export type ContextOrigin = 'directory' | 'compose' | 'bake' | 'devcontainer' | 'config';
 
 export interface ContextLocation {
   /** Absolute directory. */
@@ -24,7 +27,7 @@ export const BAKE_FILES = ['docker-bake.hcl', 'docker-bake.json', 'docker-bake.o
 export interface Definition {
   dockerfile: string;
   context: string;
-  origin: 'compose' | 'bake';
+  origin: 'compose' | 'bake' | 'devcontainer';
   definedIn: string;
 }
 
@@ -99,8 +102,55 @@ export async function bakeDefinitions(file: string): Promise<Definition[]> {
 }
 
 /**
- * Finds the compose and bake files in the directories from each Dockerfile up to `top` (the run's cwd), parses
- * each once, and maps every Dockerfile they name to its context.
+ * A dev container configuration, read as the reference implementation (the devcontainers CLI, also behind VS Code
+ * and Codespaces) reads it: paths are relative to the devcontainer.json's folder; the legacy top-level
+ * `dockerFile` wins over `build.dockerfile` and then only the top-level `context` counts (else only
+ * `build.context`); without a context the build runs in the Dockerfile's folder (the spec's documented default,
+ * ".", is the same folder whenever the Dockerfile sits next to devcontainer.json, as in the templates).
+ * Image- and Compose-based configurations define no Dockerfile here (Compose files are found by their names).
+ */
+export function devcontainerDefinitions(file: string): Definition[] {
+  const config = parseJsonc(readFileSync(file, 'utf8'));
+  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new Error('not a JSON object');
+  const c = config as { dockerFile?: unknown; context?: unknown; build?: unknown };
+  const build = c.build && typeof c.build === 'object' ? (c.build as { dockerfile?: unknown; context?: unknown }) : undefined;
+  const legacy = 'dockerFile' in c;
+  const dockerfile = legacy ? c.dockerFile : build?.dockerfile;
+  const context = legacy ? c.context : build?.context;
+  if (!isStaticLocalPath(dockerfile)) return [];
+  const dir = path.dirname(file);
+  const dockerfileAbs = path.resolve(dir, dockerfile);
+  let contextAbs: string;
+  if (context === undefined || context === null || context === '') contextAbs = path.dirname(dockerfileAbs);
+  else if (isStaticLocalPath(context)) contextAbs = path.resolve(dir, context);
+  else return [];
+  return [{ context: contextAbs, dockerfile: dockerfileAbs, origin: 'devcontainer', definedIn: file }];
+}
+
+/** The places a dev container configuration may live, as seen from one directory of the tree. */
+function devcontainerFiles(dir: string, into: Set<string>): void {
+  const add = (f: string) => existsSync(f) && into.add(f);
+  const inFolder = (folder: string) => {
+    add(path.join(folder, 'devcontainer.json'));
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    // `.devcontainer/<name>/devcontainer.json`: one configuration per folder, one level deep.
+    for (const e of entries) if (e.isDirectory()) add(path.join(folder, e.name, 'devcontainer.json'));
+  };
+  add(path.join(dir, '.devcontainer.json'));
+  if (existsSync(path.join(dir, '.devcontainer'))) inFolder(path.join(dir, '.devcontainer'));
+  // Run from inside `.devcontainer/` (or one of its folders), the walk up stops before the project root.
+  if (path.basename(dir) === '.devcontainer') inFolder(dir);
+  else if (path.basename(path.dirname(dir)) === '.devcontainer') add(path.join(dir, 'devcontainer.json'));
+}
+
+/**
+ * Finds the compose, bake and devcontainer files in the directories from each Dockerfile up to `top` (the run's
+ * cwd), parses each once, and maps every Dockerfile they name to its context.
  */
 export async function findDefinitions(dockerfiles: string[], top: string): Promise<{ definitions: Definition[]; problems: DefinitionProblem[] }> {
   const dirs = new Set<string>();
@@ -112,6 +162,7 @@ export async function findDefinitions(dockerfiles: string[], top: string): Promi
   }
   const definitions: Definition[] = [];
   const problems: DefinitionProblem[] = [];
+  const devcontainers = new Set<string>();
   for (const dir of [...dirs].sort()) {
     for (const name of [...COMPOSE_FILES, ...BAKE_FILES]) {
       const file = path.join(dir, name);
@@ -122,11 +173,19 @@ export async function findDefinitions(dockerfiles: string[], top: string): Promi
         problems.push({ file, message: `could not read build definitions: ${(e as Error).message}` });
       }
     }
+    devcontainerFiles(dir, devcontainers);
+  }
+  for (const file of [...devcontainers].sort()) {
+    try {
+      definitions.push(...devcontainerDefinitions(file));
+    } catch (e) {
+      problems.push({ file, message: `could not read build definitions: ${(e as Error).message}` });
+    }
   }
   return { definitions, problems };
 }
 
-/** Explicit config first, then compose/bake definitions, then the Dockerfile's own directory. */
+/** Explicit config first, then compose/bake/devcontainer definitions, then the Dockerfile's own directory. */
 export function locateContext(dockerfile: string, definitions: Definition[], configured?: Map<string, { root: string; definedIn: string }>): ContextLocation {
   const explicit = configured?.get(dockerfile);
   if (explicit) return { root: explicit.root, origin: 'config', definedIn: explicit.definedIn };

@@ -12,9 +12,9 @@
 //   `diff --git` + `new file mode` header and a blank line to end it (git apply reads it in any position;
 //   GNU patch only when it is the last file of a patch).
 
-// Only the patch module: the package's index loads every differ (twice the start-up cost for the same function).
-import { structuredPatch } from 'diff/lib/patch/create.js';
+import { createRequire } from 'node:module';
 import type { Outcome } from '../types.js';
+import type { ReportStream } from './stream.js';
 
 export interface DiffOptions {
   /** Lines of context around each change (default 3). `git apply` needs `--unidiff-zero` for 0. */
@@ -30,6 +30,16 @@ export interface Hunk {
   newStart: number;
   newLines: number;
   lines: string[];
+}
+
+type PatchModule = typeof import('diff/lib/patch/create.js');
+let patchModule: PatchModule | undefined;
+/**
+ * Loaded on the first change to show, and then only the patch module (the package's index loads every differ):
+ * a run where nothing changes (`--check` in a pre-commit hook, most of the time) never pays the ~8 ms.
+ */
+function diffPackage(): PatchModule {
+  return (patchModule ??= createRequire(import.meta.url)('diff/lib/patch/create.js') as PatchModule);
 }
 
 /** Beyond this many changed lines, Myers' diff gets slow (O(N·D)); the whole-file hunk is used instead. */
@@ -59,7 +69,7 @@ export function computeHunks(before: string, after: string, context = 3): Hunk[]
   let hunks: Hunk[] | undefined;
   try {
     // Bounded effort: a pathological pair (huge and wholly different) gets the whole-file hunk instead.
-    const patch = structuredPatch('a', 'b', before, after, undefined, undefined, { context: ctx, maxEditLength: MAX_EDIT_LENGTH });
+    const patch = diffPackage().structuredPatch('a', 'b', before, after, undefined, undefined, { context: ctx, maxEditLength: MAX_EDIT_LENGTH });
     hunks = patch?.hunks.map((h) => ({
       oldStart: h.oldStart,
       oldLines: h.oldLines,
@@ -271,4 +281,17 @@ export function colorizeDiff(text: string): string {
     return paint(BOLD, line);
   });
   return out.join('\n') + (trailingNewline ? '\n' : '');
+}
+
+/** Every changed/created file's unified diff, in outcome order; each file's part is final when the file is. */
+export function diffStream(color = false): ReportStream {
+  return {
+    add(o) {
+      if (o.status !== 'changed' && o.status !== 'created') return '';
+      const text = unifiedDiff(o);
+      // Coloring follows hunk counts that each file's diff closes, so coloring it alone equals coloring the whole.
+      return color ? colorizeDiff(text) : text;
+    },
+    end: () => '',
+  };
 }

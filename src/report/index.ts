@@ -1,11 +1,12 @@
 // Reporters: format a RunResult for stdout. Formatting only; no I/O, no transforms.
 
 import type { RunResult } from '../types.js';
-import { colorizeDiff, unifiedDiff } from './diff.js';
-import { formatJson } from './json.js';
-import { formatMarkdown } from './markdown.js';
-import { formatSarif } from './sarif.js';
-import { formatSummary } from './summary.js';
+import { diffStream } from './diff.js';
+import { jsonStream } from './json.js';
+import { markdownStream } from './markdown.js';
+import { sarifStream } from './sarif.js';
+import type { ReportStream } from './stream.js';
+import { summaryStream } from './summary.js';
 
 export type FormatName = 'diff' | 'json' | 'markdown' | 'sarif' | 'summary' | 'none';
 
@@ -24,29 +25,29 @@ export interface FormatOptions {
 
 /** Every changed/created file's unified diff, in outcome order. */
 export function formatDiff(result: RunResult): string {
-  let out = '';
-  for (const o of result.outcomes) {
-    if (o.status === 'changed' || o.status === 'created') out += unifiedDiff(o);
-  }
-  return out;
+  const s = diffStream();
+  return result.outcomes.map((o) => s.add(o)).join('');
 }
 
-export function formatResult(name: FormatName, result: RunResult, opts: FormatOptions = {}): string {
+/**
+ * A reporter that takes outcomes one at a time (see ReportStream), so that `diff`, `json`, `summary` and `none`
+ * print each file as soon as it is done, and `markdown` and `sarif` keep no file texts. (The CLI uses
+ * `openReportStream`, which loads only the one reporter it needs.)
+ */
+export function reportStream(name: FormatName, opts: FormatOptions = {}): ReportStream {
   switch (name) {
-    case 'diff': {
-      const text = formatDiff(result);
-      return opts.color ? colorizeDiff(text) : text;
-    }
+    case 'diff':
+      return diffStream(!!opts.color);
     case 'json':
-      return formatJson(result);
+      return jsonStream();
     case 'markdown':
-      return formatMarkdown(result);
+      return markdownStream();
     case 'sarif':
-      return formatSarif(result, opts.toolVersion ?? '0.0.0');
+      return sarifStream(opts.toolVersion ?? '0.0.0');
     case 'summary':
-      return formatSummary(result);
+      return summaryStream();
     case 'none':
-      return '';
+      return { add: () => '', end: () => '' };
     default: {
       const never: never = name;
       throw new Error(`unknown format: ${String(never)}`);
@@ -54,8 +55,17 @@ export function formatResult(name: FormatName, result: RunResult, opts: FormatOp
   }
 }
 
-export { unifiedDiff, colorizeDiff } from './diff.js';
-export { formatJson } from './json.js';
-export { formatMarkdown } from './markdown.js';
-export { formatSarif } from './sarif.js';
-export { formatSummary, summaryLine } from './summary.js';
+export function formatResult(name: FormatName, result: RunResult, opts: FormatOptions = {}): string {
+  const s = reportStream(name, opts);
+  let out = '';
+  for (const o of result.outcomes) out += s.add(o);
+  return out + s.end(result);
+}
+
+export { unifiedDiff, colorizeDiff, diffStream } from './diff.js';
+export { formatJson, jsonStream } from './json.js';
+export { formatMarkdown, markdownStream } from './markdown.js';
+export { formatSarif, sarifStream } from './sarif.js';
+export { formatSummary, summaryLine, summaryStream } from './summary.js';
+export { openReportStream } from './open.js';
+export type { ReportStream } from './stream.js';

@@ -4,6 +4,10 @@
 
 import type { Message, Outcome, RunResult } from '../types.js';
 import { unifiedDiff } from './diff.js';
+import type { ReportStream } from './stream.js';
+
+/** What the document needs of a file: no texts, only its diff (usually a few lines). */
+type Listed = Pick<Outcome, 'path' | 'status' | 'transforms' | 'messages'> & { diff: string };
 
 /** A code fence longer than any run of backticks at the start of a line in `text` (at least 3). */
 export function fenceFor(text: string): string {
@@ -35,13 +39,13 @@ function prose(text: string): string {
   return text.replace(/\r?\n/g, ' ').replace(/([\\`*_[\]<>|#])/g, '\\$1');
 }
 
-function messageLine(o: Outcome, m: Message): string {
+function messageLine(o: Listed, m: Message): string {
   const where = m.line !== undefined ? `${inlineCode(`${o.path}:${m.line}`)}` : inlineCode(o.path);
   const who = m.transform !== undefined ? ` (${inlineCode(m.transform)})` : '';
   return `- **${m.level}** ${where}${who}: ${prose(m.message)}`;
 }
 
-function notes(o: Outcome): string {
+function notes(o: Listed): string {
   if (o.messages.length === 0) return '';
   const errors = o.messages.filter((m) => m.level === 'error');
   if (errors.length > 0) return prose(errors[0]!.message) + (o.messages.length > 1 ? ` (+${o.messages.length - 1} more)` : '');
@@ -53,7 +57,7 @@ function notes(o: Outcome): string {
   return parts.join(', ');
 }
 
-export function formatMarkdown(result: RunResult): string {
+function document(result: RunResult, listed: Listed[]): string {
   const t = result.totals;
   const out: string[] = [];
   out.push('## dockshift');
@@ -69,7 +73,6 @@ export function formatMarkdown(result: RunResult): string {
   out.push(bits.join(', ') + '.');
   out.push('');
 
-  const listed = result.outcomes.filter((o) => o.status !== 'unchanged' || o.messages.length > 0);
   if (listed.length === 0) {
     out.push('No changes.');
     return out.join('\n') + '\n';
@@ -83,10 +86,7 @@ export function formatMarkdown(result: RunResult): string {
   }
   out.push('');
 
-  const diffs = result.outcomes
-    .filter((o) => o.status === 'changed' || o.status === 'created')
-    .map((o) => ({ o, diff: unifiedDiff(o) }))
-    .filter((d) => d.diff !== '');
+  const diffs = listed.filter((o) => o.diff !== '').map((o) => ({ o, diff: o.diff }));
   if (diffs.length > 0) {
     out.push('### Changes');
     out.push('');
@@ -108,7 +108,7 @@ export function formatMarkdown(result: RunResult): string {
 
   const errors: string[] = [];
   const messages: string[] = [];
-  for (const o of result.outcomes) {
+  for (const o of listed) {
     for (const m of o.messages) (m.level === 'error' ? errors : messages).push(messageLine(o, m));
   }
   if (errors.length > 0) {
@@ -125,4 +125,24 @@ export function formatMarkdown(result: RunResult): string {
   }
   while (out[out.length - 1] === '') out.pop();
   return out.join('\n') + '\n';
+}
+
+/** The summary table comes first, so the document is written at the end; files with nothing to say are not kept. */
+export function markdownStream(): ReportStream {
+  const listed: Listed[] = [];
+  return {
+    add(o) {
+      if (o.status === 'unchanged' && o.messages.length === 0) return '';
+      const diff = o.status === 'changed' || o.status === 'created' ? unifiedDiff(o) : '';
+      listed.push({ path: o.path, status: o.status, transforms: o.transforms, messages: o.messages, diff });
+      return '';
+    },
+    end: (result) => document(result, listed),
+  };
+}
+
+export function formatMarkdown(result: RunResult): string {
+  const s = markdownStream();
+  for (const o of result.outcomes) s.add(o);
+  return s.end(result);
 }

@@ -8,6 +8,7 @@
 
 import type { Message, Outcome, RunResult } from '../types.js';
 import { computeHunks, splitLinesKeepEol, type Hunk } from './diff.js';
+import type { ReportStream } from './stream.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 /** Rule for messages that no transform owns (unreadable file, parse error, …). */
@@ -92,7 +93,9 @@ function replacementsFor(before: string, after: string): { replacements: Replace
   return { replacements, firstLine };
 }
 
-function fileResult(o: Outcome, ruleIndex: Map<string, number>): object | undefined {
+type SarifResult = { ruleId: string; ruleIndex: number | undefined } & Record<string, unknown>;
+
+function fileResult(o: Outcome): SarifResult | undefined {
   if (o.after === undefined) return undefined;
   const created = o.before === undefined;
   const before = o.before ?? '';
@@ -112,7 +115,7 @@ function fileResult(o: Outcome, ruleIndex: Map<string, number>): object | undefi
   const location = { physicalLocation: { artifactLocation: { uri: uri(o.path) }, region: { startLine: firstLine } } };
   return {
     ruleId,
-    ruleIndex: ruleIndex.get(ruleId),
+    ruleIndex: undefined, // known once every rule has been seen
     level: 'note',
     kind: 'fail',
     message: { text },
@@ -127,7 +130,7 @@ function fileResult(o: Outcome, ruleIndex: Map<string, number>): object | undefi
   };
 }
 
-function messageResult(o: Outcome, m: Message, ruleIndex: Map<string, number>): object {
+function messageResult(o: Outcome, m: Message): SarifResult {
   const ruleId = m.transform ?? GENERAL_RULE;
   const physicalLocation: { artifactLocation: { uri: string }; region?: SarifRegion } = {
     artifactLocation: { uri: uri(o.path) },
@@ -135,7 +138,7 @@ function messageResult(o: Outcome, m: Message, ruleIndex: Map<string, number>): 
   if (m.line !== undefined && m.line >= 1) physicalLocation.region = { startLine: m.line };
   return {
     ruleId,
-    ruleIndex: ruleIndex.get(ruleId),
+    ruleIndex: undefined,
     level: m.level === 'error' ? 'error' : 'warning',
     message: { text: m.message },
     locations: [{ physicalLocation }],
@@ -143,58 +146,70 @@ function messageResult(o: Outcome, m: Message, ruleIndex: Map<string, number>): 
   };
 }
 
-export function formatSarif(result: RunResult, toolVersion: string): string {
+/**
+ * The rules come before the results in the document, and a rule's index is its order of first appearance, so the
+ * document is written at the end. Results are built as files arrive (a fix holds only the inserted lines).
+ */
+export function sarifStream(toolVersion: string): ReportStream {
   // Rules: every transform name seen, in order of first appearance, plus the general rule when used.
   const names: string[] = [];
   const see = (n: string): void => {
     if (!names.includes(n)) names.push(n);
   };
-  for (const o of result.outcomes) {
-    const fileShown = (o.status === 'changed' || o.status === 'created') && o.after !== undefined;
-    for (const t of o.transforms) see(t);
-    if (fileShown && o.transforms.length === 0) see(GENERAL_RULE);
-    for (const m of o.messages) {
-      if (m.transform !== undefined) see(m.transform);
-      else if (m.level !== 'info') see(GENERAL_RULE);
-    }
-  }
-  const ruleIndex = new Map(names.map((n, i) => [n, i]));
-  const rules = names.map((n) => ({
-    id: n,
-    name: n,
-    shortDescription: {
-      text: n === GENERAL_RULE ? 'dockshift could not process or refused a file' : `dockshift transform ${n}`,
+  const results: SarifResult[] = [];
+  return {
+    add(o) {
+      const fileShown = (o.status === 'changed' || o.status === 'created') && o.after !== undefined;
+      for (const t of o.transforms) see(t);
+      if (fileShown && o.transforms.length === 0) see(GENERAL_RULE);
+      for (const m of o.messages) {
+        if (m.transform !== undefined) see(m.transform);
+        else if (m.level !== 'info') see(GENERAL_RULE);
+      }
+      if (o.status === 'changed' || o.status === 'created') {
+        const r = fileResult(o);
+        if (r) results.push(r);
+      }
+      for (const m of o.messages) if (m.level === 'error' || m.level === 'warning') results.push(messageResult(o, m));
+      return '';
     },
-    defaultConfiguration: { level: 'note' },
-  }));
-
-  const results: object[] = [];
-  for (const o of result.outcomes) {
-    if (o.status === 'changed' || o.status === 'created') {
-      const r = fileResult(o, ruleIndex);
-      if (r) results.push(r);
-    }
-    for (const m of o.messages) if (m.level === 'error' || m.level === 'warning') results.push(messageResult(o, m, ruleIndex));
-  }
-
-  const sarif = {
-    $schema: SCHEMA,
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: 'dockshift',
-            version: toolVersion,
-            semanticVersion: /^\d+\.\d+\.\d+/.test(toolVersion) ? toolVersion : undefined,
-            rules,
-          },
+    end(result) {
+      const ruleIndex = new Map(names.map((n, i) => [n, i]));
+      for (const r of results) r.ruleIndex = ruleIndex.get(r.ruleId);
+      const rules = names.map((n) => ({
+        id: n,
+        name: n,
+        shortDescription: {
+          text: n === GENERAL_RULE ? 'dockshift could not process or refused a file' : `dockshift transform ${n}`,
         },
-        columnKind: 'utf16CodeUnits',
-        invocations: [{ executionSuccessful: result.totals.errors === 0 }],
-        results,
-      },
-    ],
+        defaultConfiguration: { level: 'note' },
+      }));
+      const sarif = {
+        $schema: SCHEMA,
+        version: '2.1.0',
+        runs: [
+          {
+            tool: {
+              driver: {
+                name: 'dockshift',
+                version: toolVersion,
+                semanticVersion: /^\d+\.\d+\.\d+/.test(toolVersion) ? toolVersion : undefined,
+                rules,
+              },
+            },
+            columnKind: 'utf16CodeUnits',
+            invocations: [{ executionSuccessful: result.totals.errors === 0 }],
+            results,
+          },
+        ],
+      };
+      return JSON.stringify(sarif, null, 2) + '\n';
+    },
   };
-  return JSON.stringify(sarif, null, 2) + '\n';
+}
+
+export function formatSarif(result: RunResult, toolVersion: string): string {
+  const s = sarifStream(toolVersion);
+  for (const o of result.outcomes) s.add(o);
+  return s.end(result);
 }

@@ -22,12 +22,22 @@ function failed(file: DiscoveredFile, message: string): FileWork {
   };
 }
 
-export function runInPool(files: DiscoveredFile[], init: WorkerInit, jobs: number, onDone: (index: number, work: FileWork) => void): Promise<void> {
+/** Holds back files the consumer is not ready for (it hands results on in order and buffers the rest). */
+export interface PoolGate {
+  mayStart(index: number): boolean;
+  /** Receives the function to call when files that were held back may start. */
+  onWake(wake: () => void): void;
+}
+
+export function runInPool(files: DiscoveredFile[], init: WorkerInit, jobs: number, onDone: (index: number, work: FileWork) => void, gate?: PoolGate): Promise<void> {
   return new Promise((resolve) => {
     let next = 0;
     let remaining = files.length;
     const slots = new Set<Slot>();
     if (remaining === 0) return resolve();
+    gate?.onWake(() => {
+      for (const s of slots) if (s.ready && !s.job) dispatch(s);
+    });
 
     const finish = (index: number, work: FileWork) => {
       onDone(index, work);
@@ -38,7 +48,7 @@ export function runInPool(files: DiscoveredFile[], init: WorkerInit, jobs: numbe
       }
     };
     const dispatch = (slot: Slot) => {
-      if (next >= files.length) return;
+      if (next >= files.length || (gate && !gate.mayStart(next))) return;
       const index = next++;
       slot.job = { index, started: Date.now() };
       slot.worker.postMessage({ index, file: files[index] });

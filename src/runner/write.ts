@@ -4,24 +4,33 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import type { Message, Outcome } from '../types.js';
 
-export async function writeOutcomes(outcomes: Outcome[]): Promise<void> {
-  const pending = outcomes.filter((o) => (o.status === 'changed' || o.status === 'created') && o.after !== undefined);
-  if (pending.length === 0) return;
-  const { default: writeFileAtomic } = await import('write-file-atomic');
-  for (const o of pending) {
+type WriteFileAtomic = typeof import('write-file-atomic');
+
+/** Writes one outcome at a time, as the run hands them on (so their texts need not wait for the end of the run). */
+export class Writer {
+  private writeFileAtomic: WriteFileAtomic | undefined;
+
+  /** Writes a changed or created outcome; a refusal or failure turns it into an `error` outcome. */
+  async write(o: Outcome): Promise<void> {
+    if ((o.status !== 'changed' && o.status !== 'created') || o.after === undefined) return;
     const problem = checkTarget(o);
-    if (problem) {
-      fail(o, problem);
-      continue;
-    }
+    if (problem) return fail(o, problem);
+    // Loaded on the first write: a run with nothing to write does not pay for it.
+    this.writeFileAtomic ??= (await import('write-file-atomic')).default;
     try {
       const opts: { mode?: number; fsync: boolean } = { fsync: true };
       if (o.mode !== undefined) opts.mode = o.mode & 0o7777;
-      await writeFileAtomic(o.absPath, o.after!, opts);
+      await this.writeFileAtomic(o.absPath, o.after, opts);
     } catch (e) {
       fail(o, `could not write: ${(e as Error).message}`);
     }
   }
+}
+
+/** Writes every outcome, in order (for callers holding a finished list). */
+export async function writeOutcomes(outcomes: Outcome[]): Promise<void> {
+  const writer = new Writer();
+  for (const o of outcomes) await writer.write(o);
 }
 
 function checkTarget(o: Outcome): string | undefined {
