@@ -533,11 +533,13 @@ test('summary: one line per non-unchanged file, then totals', () => {
   const r = sampleRun();
   const s = formatSummary(r);
   const lines = s.trimEnd().split('\n');
-  assert.ok(lines.includes('changed  services/api/Dockerfile  (manifest-first)'), s);
-  assert.ok(lines.includes('created  services/api/.dockerignore  (dockerignore-allowlist)'), s);
-  assert.ok(lines.includes('error    services/bad/Dockerfile: unterminated heredoc at line 2'), s);
-  assert.ok(lines.includes('skipped  services/skip/Dockerfile: dockshift-ignore-file'), s);
+  assert.ok(lines.includes('changed   services/api/Dockerfile  (manifest-first)'), s);
+  assert.ok(lines.includes('created   services/api/.dockerignore  (dockerignore-allowlist)'), s);
+  assert.ok(lines.includes('error     services/bad/Dockerfile: unterminated heredoc at line 2'), s);
+  assert.ok(lines.includes('skipped   services/skip/Dockerfile: dockshift-ignore-file'), s);
   assert.not.ok(s.includes('services/ok/Dockerfile'), 'unchanged file without messages not listed');
+  const withMessages = formatSummary({ ...r, outcomes: [{ ...r.outcomes.find((o) => o.status === 'changed')!, status: 'unchanged', path: 'quiet/Dockerfile' }] });
+  assert.ok(withMessages.split('\n').includes('unchanged quiet/Dockerfile'), `the widest status keeps a blank before the path: ${withMessages}`);
   assert.ok(s.includes('mount id uses a variable'), 'warnings shown');
   assert.is(lines[lines.length - 1], summaryLine(r));
   assert.is(formatResult('summary', r), s);

@@ -1,6 +1,7 @@
 // `--format summary` and the one-line stderr summary.
 
 import type { Message, Outcome, RunResult } from '../types.js';
+import type { ReportStream } from './stream.js';
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -22,8 +23,11 @@ function messageText(m: Message): string {
   return `${where}${who}${m.message}`;
 }
 
+// The widest status (`unchanged`) plus one blank, so paths line up and never touch the status.
+const STATUS_WIDTH = 'unchanged'.length + 1;
+
 function outcomeLines(o: Outcome): string[] {
-  const status = o.status.padEnd(9);
+  const status = o.status.padEnd(STATUS_WIDTH);
   const lines: string[] = [];
   let rest = o.messages;
   switch (o.status) {
@@ -42,20 +46,22 @@ function outcomeLines(o: Outcome): string[] {
     default:
       lines.push(`${status}${o.path}`);
   }
-  for (const m of rest) lines.push(`         ${m.level}: ${messageText(m)}`);
+  for (const m of rest) lines.push(`${' '.repeat(STATUS_WIDTH)}${m.level}: ${messageText(m)}`);
   return lines;
 }
 
 /**
  * One line per file that is not unchanged (and per unchanged file with messages, so nothing reported
- * is silent), each followed by its messages, then the totals line.
+ * is silent), each followed by its messages, then the totals line. Each file's lines are final when the file is.
  */
+export function summaryStream(): ReportStream {
+  return {
+    add: (o) => (o.status === 'unchanged' && o.messages.length === 0 ? '' : outcomeLines(o).join('\n') + '\n'),
+    end: (result) => summaryLine(result) + '\n',
+  };
+}
+
 export function formatSummary(result: RunResult): string {
-  const lines: string[] = [];
-  for (const o of result.outcomes) {
-    if (o.status === 'unchanged' && o.messages.length === 0) continue;
-    lines.push(...outcomeLines(o));
-  }
-  lines.push(summaryLine(result));
-  return lines.join('\n') + '\n';
+  const s = summaryStream();
+  return result.outcomes.map((o) => s.add(o)).join('') + s.end(result);
 }
