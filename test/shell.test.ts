@@ -91,6 +91,20 @@ test('a word on its own continuation line is removed with its line break, not th
   if (r.ok) assert.is(splice(text, r.span), 'FROM a\nRUN pip install \\\n    -r requirements.txt\n');
 });
 
+test('a continuation right after the token before a removed command or word goes with it', async () => {
+  const text = 'FROM a\nRUN apt-get install -y libstdc++6=8*\\\n    && rm -rf /var/lib/apt/lists/*\n\nENV X=1\n';
+  const { s } = await script(text);
+  const r = commandRemoval(s, s.commands[1]!);
+  assert.ok(r.ok);
+  if (r.ok) assert.is(splice(text, r.span), 'FROM a\nRUN apt-get install -y libstdc++6=8*\n\nENV X=1\n');
+  const t2 = 'FROM a\nRUN pip install flask\\\n    --no-cache-dir\nENV X=1\n';
+  const { s: s2 } = await script(t2);
+  const pip = s2.commands[0]!;
+  const w = wordRemoval(s2, pip, pip.words[3]!);
+  assert.ok(w.ok);
+  if (w.ok) assert.is(splice(t2, w.span), 'FROM a\nRUN pip install flask\nENV X=1\n');
+});
+
 test('literal values: quotes removed, expansions unknown, escape directive continuations', async () => {
   const { s } = await script('# escape=`\nFROM a\nRUN pip install "--target=/opt/x" \'y\' `\n  $HOME/z "a$B" c\\ d\n');
   const w = s.commands[0]!.words;

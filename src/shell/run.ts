@@ -74,12 +74,14 @@ export function commandRemoval(script: ShellScript, cmd: ShellCommand): Removal 
   if (!parent) return { ok: false, reason: 'the command has no list around it' };
   let a: number;
   let b: number;
+  let startsAfterToken = false;
   if (parent.type === 'list') {
     const [left, op, right] = parent.children;
     if (!left || !op || !right) return { ok: false, reason: 'unexpected list shape' };
     if (op.type !== '&&') return { ok: false, reason: `the command is joined with ${op.type}` };
     if (right.id === node.id) {
       a = left.endIndex;
+      startsAfterToken = true;
       b = node.endIndex;
     } else {
       a = node.startIndex;
@@ -97,6 +99,7 @@ export function commandRemoval(script: ShellScript, cmd: ShellCommand): Removal 
     const next = siblings[i + 1];
     if (prev) {
       a = prev.endIndex;
+      startsAfterToken = true;
       b = node.endIndex;
     } else if (next) {
       a = node.startIndex;
@@ -104,7 +107,9 @@ export function commandRemoval(script: ShellScript, cmd: ShellCommand): Removal 
     } else return { ok: false, reason: 'it is the only command' };
     if (/&(?!&)/.test(script.text.slice(a, b).replace(/&&/g, ''))) return { ok: false, reason: 'the command runs in the background' };
   } else return { ok: false, reason: `the command sits inside ${parent.type.replace(/_/g, ' ')}` };
-  return { ok: true, span: { start: script.toSource(a), end: script.toSource(b, true) } };
+  // `a` is the end of the token before the removed text when the removal follows it: mapped as an end offset, so a
+  // continuation right after that token (`x\` + newline, no blank) is removed too, not left dangling.
+  return { ok: true, span: { start: script.toSource(a, startsAfterToken), end: script.toSource(b, true) } };
 }
 
 /** The source span that removes one argument word (with the blanks before it) from a command. */
@@ -112,5 +117,5 @@ export function wordRemoval(script: ShellScript, cmd: ShellCommand, word: ShellW
   const i = cmd.words.indexOf(word);
   if (i <= 0) return { ok: false, reason: 'the word is the command name' };
   const prev = cmd.words[i - 1]!;
-  return { ok: true, span: { start: script.toSource(prev.end), end: script.toSource(word.end, true) } };
+  return { ok: true, span: { start: script.toSource(prev.end, true), end: script.toSource(word.end, true) } };
 }
