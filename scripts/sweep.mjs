@@ -83,6 +83,13 @@ const ALLOWED = {
     stages: true,
   },
   'dockerignore-allowlist': {},
+  // Adds cache mounts to install RUNs (and drops cache-defeating words/commands in them), a RUN that disables
+  // apt's docker-clean before the first mounted apt RUN, platform ARGs for the new ids, and a syntax directive.
+  'cache-mounts': {
+    modify: (b, a) => b.keyword === 'RUN' && a.keyword === 'RUN',
+    add: (a, text) => PLATFORM_ARG.test(text) || (a.keyword === 'RUN' && /docker-clean/.test(text)),
+    directives: true,
+  },
 };
 
 export function allowanceOf(names) {

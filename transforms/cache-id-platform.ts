@@ -2,7 +2,7 @@ import { cleanPath } from '../src/dockerfile/paths.js';
 import { expandVars, stepEnv } from '../src/dockerfile/env.js';
 import { buildStageGraph } from '../src/dockerfile/stages.js';
 import type { StageGraph } from '../src/dockerfile/stages.js';
-import type { FileInfo, Instruction, Mount, Stage, TransformApi, TransformMeta } from '../src/types.js';
+import type { DockerfileModel, FileInfo, Instruction, Mount, Stage, TransformApi, TransformMeta } from '../src/types.js';
 
 
 export const meta = {
@@ -152,15 +152,65 @@ interface Change {
   ins: Instruction;
 }
 
-export default function transform(file: FileInfo, api: TransformApi, options: Record<string, unknown>): string | undefined {
-  const model = api.model;
+interface Scheme {
+  /** The platform ARGs the id suffix uses. */
+  schemeVars: string[];
+  /** The id suffix: `${TARGETPLATFORM}` or `${TARGETARCH}${TARGETVARIANT}`. */
+  scheme: string;
+  unknownTargets: 'scope' | 'leave';
+}
+
+function readOptions(options: Record<string, unknown>): Scheme {
   const platformArg = String(options.platformArg ?? meta.options.platformArg.default).toUpperCase();
   if (platformArg !== 'TARGETPLATFORM' && platformArg !== 'TARGETARCH') throw new Error(`--platform-arg must be TARGETPLATFORM or TARGETARCH, got "${String(options.platformArg)}"`);
   const unknownTargets = String(options.unknownTargets ?? meta.options.unknownTargets.default);
   if (unknownTargets !== 'scope' && unknownTargets !== 'leave') throw new Error(`--unknown-targets must be scope or leave, got "${unknownTargets}"`);
   // One scheme for the whole file (and for every file of a run), so one cache never gets two ids per platform.
   const schemeVars = platformArg === 'TARGETPLATFORM' ? ['TARGETPLATFORM'] : ['TARGETARCH', 'TARGETVARIANT'];
-  const scheme = schemeVars.map((n) => `\${${n}}`).join('');
+  return { schemeVars, scheme: schemeVars.map((n) => `\${${n}}`).join(''), unknownTargets };
+}
+
+export type PlatformId = { ok: true; id?: string; declare: string[] } | { ok: false; reason: string };
+
+/**
+ * What this transform would do to a new cache mount, without an id of its own, on `target` (absolute and clean)
+ * in the RUN `outer`: the id it would give it (undefined when none is needed) and the platform ARGs the stage
+ * would still have to declare before `outer` (after its FROM). Transforms that add cache mounts (cache-mounts)
+ * build them with it, so that running this transform after them changes nothing. Same options as this
+ * transform (`platformArg`, `unknownTargets`); `ok: false` when this transform would leave such a mount alone
+ * with a reason.
+ */
+export function platformIdFor(model: DockerfileModel, graph: StageGraph, outer: Instruction, target: string, options: Record<string, unknown>): PlatformId {
+  const { schemeVars, scheme, unknownTargets } = readOptions(options);
+  const stage = model.stages[outer.stage];
+  if (!stage) return { ok: true, declare: [] };
+  const ins = outer.keyword === 'ONBUILD' ? outer.trigger : outer;
+  if (!ins || outer.keyword === 'ONBUILD') return { ok: false, reason: 'ONBUILD triggers are not scoped here' };
+  const known = classify(cleanPath(target));
+  if (known?.class === 'shared') return { ok: true, declare: [] };
+  if (!known && unknownTargets === 'leave') return { ok: true, declare: [] };
+  const where = stagePlatform(graph, stage.index);
+  const runUsesTarget = TARGET_VAR_RE.test(model.source.text.slice(ins.argsSpan?.start ?? ins.span.end, ins.span.end));
+  let suffix: string;
+  let suffixVars: string[];
+  if (where.kind === 'unknown') return { ok: false, reason: `stage platform "${where.platform}" is not understood` };
+  if (where.kind === 'build' && !runUsesTarget) return { ok: true, declare: [] };
+  if (where.kind === 'fixed') {
+    suffix = where.platform + (runUsesTarget ? `-${scheme}` : '');
+    suffixVars = runUsesTarget ? schemeVars : [];
+  } else {
+    suffix = scheme;
+    suffixVars = schemeVars;
+  }
+  const declared = argsDeclaredBefore(stage.instructions, outer.index, false);
+  const overridden = suffixVars.filter((n) => declared.withDefault.has(n));
+  if (overridden.length) return { ok: false, reason: `the stage gives ${overridden.join(', ')} a default value before it` };
+  return { ok: true, id: `${cleanPath(target)}-${suffix}`, declare: suffixVars.filter((n) => !declared.plain.has(n)).sort(argOrder) };
+}
+
+export default function transform(file: FileInfo, api: TransformApi, options: Record<string, unknown>): string | undefined {
+  const model = api.model;
+  const { schemeVars, scheme, unknownTargets } = readOptions(options);
 
   const editor = api.edit();
   const changes: Change[] = [];

@@ -15,6 +15,7 @@ export const BUILTIN_TRANSFORMS: Record<string, () => Promise<TransformModule>> 
   'manifest-first': () => import('./manifest-first.js') as Promise<TransformModule>,
   'files-stage': () => import('./files-stage.js') as Promise<TransformModule>,
   'dockerignore-allowlist': () => import('./dockerignore-allowlist.js') as Promise<TransformModule>,
+  'cache-mounts': () => import('./cache-mounts.js') as Promise<TransformModule>,
 };
 
 export const BUILTIN_ORDER = Object.keys(BUILTIN_TRANSFORMS);
