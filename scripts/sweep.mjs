@@ -90,6 +90,10 @@ const ALLOWED = {
     add: (a, text) => PLATFORM_ARG.test(text) || (a.keyword === 'RUN' && /docker-clean/.test(text)),
     directives: true,
   },
+  // Moves a cache mount that swallows an install destination to the tool's own cache directory.
+  'cache-mount-pitfalls': {
+    modify: (b, a) => isCacheRun(b) && a.keyword === b.keyword,
+  },
 };
 
 export function allowanceOf(names) {

@@ -4,7 +4,8 @@
 //   Dockerfile.expected      the output; absent => the input must come out unchanged
 //   <file>.expected          a file the transform must emit into the context (e.g. .dockerignore.expected)
 //   options.json             options passed to the transform (optional)
-//   expect.json              { "status": "skipped", "messages": ["substring", …] } (optional)
+//   expect.json              { "status": "skipped", "messages": ["substring", { "level": "error", "message": "substring" }, …],
+//                              "messageCount": 0 } (optional)
 // Every fixture is checked byte for byte, twice: input → expected, then expected → expected unchanged.
 
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
@@ -42,7 +43,10 @@ function readText(abs: string): string {
 
 interface Expect {
   status?: string;
-  messages?: string[];
+  /** Substrings some message must contain; `{ level, message }` also checks the message's level. */
+  messages?: (string | { level: string; message: string })[];
+  /** How many messages the first pass gives (0: the file must pass without a word). */
+  messageCount?: number;
 }
 
 const transformDirs = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((d) => statSync(path.join(FIXTURES, d)).isDirectory()).sort() : [];
@@ -96,7 +100,11 @@ for (const transformName of transformDirs) {
       assert.is.not(first.status, 'error', `unexpected error: ${messages}`);
       assert.is(first.text, expected ?? input, 'output matches Dockerfile.expected byte for byte');
       assert.is(first.status, expect.status ?? (expected !== undefined ? 'changed' : 'unchanged'), `status (messages: ${messages})`);
-      for (const want of expect.messages ?? []) assert.ok(messages.includes(want), `a message mentions "${want}"; got:\n${messages}`);
+      for (const want of expect.messages ?? []) {
+        if (typeof want === 'string') assert.ok(messages.includes(want), `a message mentions "${want}"; got:\n${messages}`);
+        else assert.ok(first.messages.some((m) => m.level === want.level && m.message.includes(want.message)), `a ${want.level} message mentions "${want.message}"; got:\n${first.messages.map((m) => `${m.level}: ${m.message}`).join('\n')}`);
+      }
+      if (expect.messageCount !== undefined) assert.is(first.messages.length, expect.messageCount, `message count; got:\n${messages}`);
       const emitted = Object.fromEntries(first.emitted.map((e) => [e.rel, e.content]));
       assert.equal(emitted, expectedEmits, 'emitted files match the *.expected files');
 

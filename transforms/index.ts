@@ -16,6 +16,7 @@ export const BUILTIN_TRANSFORMS: Record<string, () => Promise<TransformModule>> 
   'files-stage': () => import('./files-stage.js') as Promise<TransformModule>,
   'dockerignore-allowlist': () => import('./dockerignore-allowlist.js') as Promise<TransformModule>,
   'cache-mounts': () => import('./cache-mounts.js') as Promise<TransformModule>,
+  'cache-mount-pitfalls': () => import('./cache-mount-pitfalls.js') as Promise<TransformModule>,
 };
 
 export const BUILTIN_ORDER = Object.keys(BUILTIN_TRANSFORMS);
