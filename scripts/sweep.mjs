@@ -274,7 +274,12 @@ export function checkStructure(before, after, allow) {
     leftover.push({ b: restB, a: r.a });
   }
   const sub = (ins) => `${ins.keyword} ${ins.trigger?.keyword ?? ''}`;
+  // Pairing compares instructions without their --mount flags and line breaks: a transform that adds a mount
+  // (and maybe a RUN before it) must pair the original RUN with its mounted self, not with the new RUN.
+  const pairText = (t) => t.replace(/[\\`]\r?\n[ \t]*/g, ' ').replace(/--mount=(?:"[^"]*"|'[^']*'|\S)+\s*/g, '').replace(/\s+/g, ' ');
   const commonPrefix = (x, y) => {
+    x = pairText(x);
+    y = pairText(y);
     let i = 0;
     while (i < x.length && i < y.length && x[i] === y[i]) i++;
     return i;
@@ -541,7 +546,7 @@ async function main() {
   for (const set of sets) {
     const names = set.transforms.map((t) => t.meta.name);
     const allow = allowanceOf(names);
-    const stats = { set: set.key, name: set.name, transforms: names, scanned: 0, changed: 0, unchanged: 0, skipped: 0, errors: 0, created: 0, generatedChanged: 0, refusals: {}, notes: {}, failures: 0, ms: {} };
+    const stats = { set: set.key, name: set.name, transforms: names, scanned: 0, changed: 0, unchanged: 0, skipped: 0, errors: 0, created: 0, generatedChanged: 0, findings: {}, refusals: {}, notes: {}, failures: 0, ms: {} };
     report.sets.push(stats);
     const failuresBefore = report.failures.length;
     const t0 = performance.now();
@@ -572,8 +577,10 @@ async function main() {
       stats.scanned++;
       const seen = new Set();
       for (const m of o.messages) {
-        if (m.level === 'error') continue;
-        const bucket = m.level === 'warning' ? stats.refusals : stats.notes;
+        // A file's own errors are tallied below; an error-level message on a file that was processed is a
+        // transform's finding (cache-mount-pitfalls: a mount that loses files).
+        if (m.level === 'error' && o.status === 'error') continue;
+        const bucket = m.level === 'error' ? stats.findings : m.level === 'warning' ? stats.refusals : stats.notes;
         const key = `${m.transform ?? '(runner)'}: ${normalise(m.message)}`;
         if (seen.has(key)) continue; // counted once per file
         seen.add(key);
@@ -772,7 +779,7 @@ function formatText(r, maxPrint) {
     lines.push(`  ${pad(s.name, 50)}${lpad(s.changed, 8)}${lpad(s.unchanged, 10)}${lpad(s.skipped, 8)}${lpad(s.errors, 7)}${lpad(s.created + (s.generatedChanged ? `+${s.generatedChanged}` : ''), 8)}${lpad(s.failures, 9)}  ${ms}`);
   }
   lines.push('');
-  for (const [title, key] of [['refusals (left alone, by reason; count = files)', 'refusals'], ['notes (info messages, by reason)', 'notes']]) {
+  for (const [title, key] of [['findings (error-level messages on files that were processed, by reason; count = files)', 'findings'], ['refusals (left alone, by reason; count = files)', 'refusals'], ['notes (info messages, by reason)', 'notes']]) {
     const any = r.sets.some((s) => Object.keys(s[key]).length);
     if (!any) continue;
     lines.push(`${title}:`);
