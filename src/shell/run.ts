@@ -12,6 +12,20 @@ export type RunScript =
 
 const POSIX_SHELLS = /^(\/(usr\/)?bin\/)?(sh|bash|ash|dash|busybox)$/;
 
+// Each stage's SHELL instructions, per model: looking them up per RUN by scanning the stage made files with
+// many RUNs quadratic (50,000 RUNs: 20 s).
+const shellsByModel = new WeakMap<DockerfileModel, Map<number, Instruction[]>>();
+
+function stageShells(model: DockerfileModel, stage: Stage): Instruction[] {
+  let byStage = shellsByModel.get(model);
+  if (!byStage) {
+    byStage = new Map();
+    for (const i of model.instructions) if (i.keyword === 'SHELL') (byStage.get(i.stage) ?? byStage.set(i.stage, []).get(i.stage)!).push(i);
+    shellsByModel.set(model, byStage);
+  }
+  return byStage.get(stage.index) ?? [];
+}
+
 /** The SHELL in effect at `ins` (following stage bases in the same file), as its argv; undefined = the default `/bin/sh -c`. */
 export function activeShell(model: DockerfileModel, ins: Instruction): string[] | undefined {
   let stage: Stage | undefined = model.stages[ins.stage];
@@ -19,9 +33,10 @@ export function activeShell(model: DockerfileModel, ins: Instruction): string[] 
   const seen = new Set<number>();
   while (stage && !seen.has(stage.index)) {
     seen.add(stage.index);
-    for (let i = stage.instructions.length - 1; i >= 0; i--) {
-      const s = stage.instructions[i]!;
-      if (s.index < before && s.keyword === 'SHELL') return s.args.map((a) => a.value);
+    const shells = stageShells(model, stage);
+    for (let i = shells.length - 1; i >= 0; i--) {
+      const s = shells[i]!;
+      if (s.index < before) return s.args.map((a) => a.value);
     }
     const base = stage.base.toLowerCase();
     const parent = model.stages.find((p) => p.index < stage!.index && (p.name?.toLowerCase() === base || String(p.index) === base));
