@@ -57,7 +57,7 @@ test('isDockerfileName: negative names', () => {
     'Dockerfile.dockerignore', 'Dockerfile.DOCKERIGNORE', '.dockerignore', 'Dockerfile.md', 'Dockerfile.txt',
     'Dockerfile.rst', 'Dockerfile.orig', 'Dockerfile.rej', 'Dockerfile.bak', 'Dockerfile.swp', 'Dockerfile~',
     'Dockerfile.dev~', 'Dockerfile.json', 'Dockerfile.yml', 'Dockerfile.yaml', 'Dockerfile.sh', 'Dockerfile.patch',
-    'Dockerfile.diff', 'Dockerfile.lock', 'Dockerfile.j2', 'Dockerfile.dev.bak', 'Containerfile.md',
+    'Dockerfile.diff', 'Dockerfile.lock', 'Dockerfile.j2', 'Dockerfile.m4', 'Dockerfile.dev.bak', 'Containerfile.md',
     '.dockerfile', 'Dockerfiles', 'MyDockerfile', 'docker-compose.yml', 'README.md', 'dockerfile-lint',
     'Makefile', 'Dockerfile_dev', '.Dockerfile.swp',
   ]) {

@@ -80,7 +80,7 @@ export const EXCLUDED_EXTENSIONS: ReadonlySet<string> = new Set([
   'rpmnew', 'rpmsave', 'ucf-old', 'ucf-dist',
   // templates whose syntax is not Dockerfile syntax
   'j2', 'jinja', 'jinja2', 'tpl', 'tmpl', 'template', 'gotmpl', 'erb', 'ejs', 'mustache', 'hbs', 'handlebars',
-  'liquid', 'njk', 'in',
+  'liquid', 'njk', 'in', 'm4',
   // archives, images, checksums and signatures
   'gz', 'tgz', 'zip', 'tar', 'xz', 'bz2', 'zst', '7z', 'png', 'jpg', 'jpeg', 'gif', 'svg', 'ico', 'webp',
   'sig', 'asc', 'gpg', 'pem', 'sha1', 'sha256', 'sha512', 'md5',
