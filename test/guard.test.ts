@@ -199,6 +199,22 @@ test('an async transform past the deadline is refused (TimeLimit)', async () => 
   assert.is(r.text, SRC);
 });
 
+test('a transform that keeps the thread busy past the deadline is refused when it returns, naming the pass', async () => {
+  // Awaits that resolve at once never let the deadline timer fire; the result is refused all the same.
+  const busy = (ms: number, when: RegExp) => async ({ source }: { source: string }) => {
+    const until = Date.now() + (when.test(source) ? ms : 0);
+    while (Date.now() < until) await Promise.resolve();
+    return source.replace('alpine', 'busybox');
+  };
+  const hog = transform('hog', busy(120, /./) as unknown as TransformFn);
+  const first = onlyError(await run(SRC, [hog], { deadline: Date.now() + 40 }));
+  assert.is(first.message, 'TimeLimit: time limit exceeded while hog ran');
+  // Quick on the input, busy on its own result: the guard's re-run is the pass that overruns, and the message says so.
+  const lateHog = transform('hog', busy(600, /busybox/) as unknown as TransformFn);
+  const second = onlyError(await run(SRC, [lateHog], { deadline: Date.now() + 300 }));
+  assert.is(second.message, 'TimeLimit: time limit exceeded while hog ran again (the idempotency check on its result)');
+});
+
 test('verify: false (--no-verify) lets a non-idempotent transform through', async () => {
   const r = await run(SRC, [appendComment], { verify: false });
   assert.is(r.status, 'changed');

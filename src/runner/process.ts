@@ -57,11 +57,11 @@ function firstDifferentLine(a: string, b: string): number {
   return line;
 }
 
-async function withDeadline<T>(value: T | Promise<T>, deadline: number | undefined, name: string): Promise<T> {
+async function withDeadline<T>(value: T | Promise<T>, deadline: number | undefined, what: string): Promise<T> {
   if (!(value instanceof Promise) || deadline === undefined) return value;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Refusal('TimeLimit', `time limit exceeded while ${name} ran`)), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(() => reject(new Refusal('TimeLimit', `time limit exceeded while ${what}`)), Math.max(0, deadline - Date.now()));
   });
   try {
     return await Promise.race([value, timeout]);
@@ -89,7 +89,8 @@ export function lineMapper(before: string, after: string): (line: number) => num
   };
 }
 
-async function runPass(model: DockerfileModel, input: ProcessInput, context: () => BuildContext): Promise<PassResult> {
+/** `pass` names the guard's re-run in time-limit messages, so a limit hit while checking is not blamed on the edit. */
+async function runPass(model: DockerfileModel, input: ProcessInput, context: () => BuildContext, pass = ''): Promise<PassResult> {
   const state: ApiState = { messages: [], emitted: [], skipped: false };
   const changedBy: string[] = [];
   let firstChange: PassResult['firstChange'];
@@ -101,12 +102,12 @@ async function runPass(model: DockerfileModel, input: ProcessInput, context: () 
     const mapLines = () => {
       for (const m of state.messages.slice(messagesBefore)) if (m.line !== undefined) m.line = toOriginal(m.line);
     };
-    if (input.deadline !== undefined && Date.now() > input.deadline) throw new Refusal('TimeLimit', `time limit exceeded before ${name} ran`);
+    if (input.deadline !== undefined && Date.now() > input.deadline) throw new Refusal('TimeLimit', `time limit exceeded before ${name} ran${pass}`);
     const api = createApi(current, name, context, state);
     const emittedBefore = state.emitted.length;
     let out: unknown;
     try {
-      out = await withDeadline(t.fn({ path: current.source.path, source: current.source.text }, api, input.options), input.deadline, name);
+      out = await withDeadline(t.fn({ path: current.source.path, source: current.source.text }, api, input.options), input.deadline, `${name} ran${pass}`);
     } catch (e) {
       if (e instanceof Refusal) throw e;
       if (e instanceof ProtectedRegionError || isContextRefusal(e)) {
@@ -120,6 +121,9 @@ async function runPass(model: DockerfileModel, input: ProcessInput, context: () 
       }
       throw new Refusal('TransformError', `transform ${name} threw: ${(e as Error)?.message ?? String(e)}`, undefined, name);
     }
+    // The timer above cannot fire while a transform keeps the thread busy (awaits that resolve at once); a result
+    // that came too late is refused all the same, so the limit holds in the main thread too.
+    if (input.deadline !== undefined && Date.now() > input.deadline) throw new Refusal('TimeLimit', `time limit exceeded while ${name} ran${pass}`);
     if (out !== undefined && out !== null && typeof out !== 'string') {
       throw new Refusal('TransformError', `transform ${name} returned ${typeof out}; expected a string, null or undefined`, undefined, name);
     }
@@ -193,7 +197,7 @@ export async function processSource(input: ProcessInput): Promise<ProcessResult>
     first = await runPass(model, input, input.context);
     const changed = first.text !== original || first.state.emitted.length > 0;
     if (changed && input.verify) {
-      const second = await runPass(first.model, input, overlay(input.context, first.state.emitted));
+      const second = await runPass(first.model, input, overlay(input.context, first.state.emitted), ' again (the idempotency check on its result)');
       if (second.firstChange) {
         const { transform, line } = second.firstChange;
         throw new Refusal('NotIdempotent', `transform ${transform} is not idempotent: a second pass changes line ${line} of the result again; original kept`, undefined, transform);
