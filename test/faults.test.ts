@@ -1,9 +1,10 @@
-// Faults: a --write killed with SIGKILL leaves every file old or new (never partial), and a leftover
+// Faults: unreadable and unwritable files and directories (run as an unprivileged user) are named and the rest
+// processed; a --write killed with SIGKILL leaves every file old or new (never partial), and a leftover
 // temporary file of the atomic write is never mistaken for a Dockerfile; huge and pathological inputs finish
 // fast or are refused by name; a file that changes on disk during a run is not overwritten.
 
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -72,6 +73,50 @@ test('a file that changes on disk between reading and writing is not overwritten
   assert.is(r.status, 2);
   assert.match(r.stderr, /changed on disk during the run; not overwritten/);
   assert.is(readFileSync(path.join(root, 'Dockerfile'), 'utf8'), 'FROM edited\n');
+});
+
+
+// Permissions are not enforced for root (as CI runs): there the CLI runs as `nobody` through setpriv.
+const NOBODY = 65534;
+const asUnprivileged: string[] | undefined =
+  process.getuid?.() !== 0
+    ? []
+    : spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', 'true']).status === 0
+      ? ['setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups']
+      : undefined;
+
+test('unreadable files and directories, unwritable ones with --write: each named, exit 2, the rest processed', () => {
+  if (!asUnprivileged) return; // root without setpriv: permissions cannot be taken away
+  const root = tmp();
+  write(root, { 'ok/Dockerfile': 'FROM a\n', 'locked/Dockerfile': 'FROM a\n', 'secret/Dockerfile': 'FROM a\n', 'readonly/Dockerfile': 'FROM a\n' });
+  const asRunner = (...args: string[]) => {
+    const [cmd, ...pre] = asUnprivileged.length ? asUnprivileged : [process.execPath];
+    const argv = asUnprivileged.length ? [...pre, process.execPath, BIN, ...args] : [BIN, ...args];
+    return spawnSync(cmd!, argv, { cwd: root, encoding: 'utf8', env: ENV });
+  };
+  const modes: [string, number][] = [['', 0o755], ['ok', 0o755], ['locked', 0o000], ['secret/Dockerfile', 0o000], ['readonly', 0o555]];
+  if (asUnprivileged.length) chownSync(path.join(root, 'ok'), NOBODY, NOBODY);
+  if (asUnprivileged.length) chownSync(path.join(root, 'ok', 'Dockerfile'), NOBODY, NOBODY);
+  for (const [rel, mode] of modes) chmodSync(path.join(root, rel), mode);
+  try {
+    const dry = asRunner('-t', 'syntax-directive', '--format', 'summary', '.');
+    assert.is(dry.status, 2, dry.stderr);
+    assert.match(dry.stderr, /^locked: error: cannot search directory: permission denied$/m);
+    assert.match(dry.stderr, /^secret\/Dockerfile: error: unreadable: permission denied$/m);
+    assert.match(dry.stdout, /^changed +ok\/Dockerfile/m);
+    assert.match(dry.stdout, /^changed +readonly\/Dockerfile/m, 'a dry run reads what it cannot write');
+
+    const wrote = asRunner('-t', 'syntax-directive', '--write', '--format', 'summary', '.');
+    assert.is(wrote.status, 2, wrote.stderr);
+    assert.match(wrote.stderr, /^readonly\/Dockerfile: error: could not write: EACCES/m);
+    assert.is(readFileSync(path.join(root, 'ok/Dockerfile'), 'utf8'), '# syntax=docker/dockerfile:1\nFROM a\n');
+    assert.is(readFileSync(path.join(root, 'readonly/Dockerfile'), 'utf8'), 'FROM a\n', 'the original stays');
+    assert.equal(readdirSync(path.join(root, 'readonly')), ['Dockerfile'], 'no temporary file left');
+    assert.equal(readdirSync(path.join(root, 'ok')), ['Dockerfile'], 'no temporary file left');
+  } finally {
+    for (const [rel] of modes) chmodSync(path.join(root, rel), 0o755);
+    chmodSync(path.join(root, 'secret/Dockerfile'), 0o644);
+  }
 });
 
 test.run();
