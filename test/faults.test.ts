@@ -81,7 +81,8 @@ const NOBODY = 65534;
 const asUnprivileged: string[] | undefined =
   process.getuid?.() !== 0
     ? []
-    : spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', 'true']).status === 0
+    : // setpriv present, and the checkout readable by nobody (a clone in a private directory is not)
+      spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, BIN, '--version'], { env: ENV }).status === 0
       ? ['setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups']
       : undefined;
 
