@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { parseDockerfile } from '../src/dockerfile/parse.js';
 import { programName } from '../src/shell/bash.js';
 import { commandRemoval, readRunScript, wordRemoval } from '../src/shell/run.js';
+import { variableSites } from '../src/shell/vars.js';
 import type { DockerfileModel } from '../src/types.js';
 
 function model(text: string): DockerfileModel {
@@ -132,6 +133,24 @@ test('a command that does not parse is refused, not guessed', async () => {
   const m = model('FROM a\nRUN if then fi ((\n');
   const r = await readRunScript(m, m.instructions[1]!);
   assert.not.ok(r.ok);
+});
+
+test('variable sites: assignments with their scope and declaration, declared names, for lists; prefix assignments are not sites', async () => {
+  const { s } = await script('FROM a\nRUN D=$(mktemp -d) && export P=/opt/p Q && local L=1; PIP_NO_CACHE_DIR=1 pip install x; if true; then I=1; fi; for f in a "b c"; do :; done; for g; do :; done\n');
+  const sites = variableSites(s.root).map((x) => {
+    const { start, ...rest } = x;
+    assert.ok(s.text.slice(start).startsWith(x.kind === 'for' ? 'for ' : x.name), `${x.name} starts at its site`);
+    return rest;
+  });
+  assert.equal(sites, [
+    { kind: 'assign', name: 'D', raw: '$(mktemp -d)', top: true },
+    { kind: 'assign', name: 'P', raw: '/opt/p', top: true, declaredBy: 'export' },
+    { kind: 'declare', name: 'Q', top: true, declaredBy: 'export' },
+    { kind: 'assign', name: 'L', raw: '1', top: true, declaredBy: 'local' },
+    { kind: 'assign', name: 'I', raw: '1', top: false },
+    { kind: 'for', name: 'f', values: ['a', '"b c"'] },
+    { kind: 'for', name: 'g', values: [] },
+  ]);
 });
 
 test.run();

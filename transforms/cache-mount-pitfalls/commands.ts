@@ -7,8 +7,9 @@
 import { cleanPath, resolveIn } from '../../src/dockerfile/paths.js';
 import { expandVars } from '../../src/dockerfile/env.js';
 import { programIndex } from '../../src/shell/bash.js';
-import type { ShellNode, ShellScript } from '../../src/shell/bash.js';
+import type { ShellScript } from '../../src/shell/bash.js';
 import { readRunScript } from '../../src/shell/run.js';
+import { variableSites } from '../../src/shell/vars.js';
 import type { DockerfileModel, Instruction, Span } from '../../src/types.js';
 
 export interface Word {
@@ -103,37 +104,25 @@ interface ShellAssign {
   exported: boolean;
 }
 
-const TOP = new Set(['program', 'list']);
-
-function collectAssignments(root: ShellNode): { assigns: ShellAssign[]; unknown: Set<string> } {
+function collectAssignments(script: ShellScript): { assigns: ShellAssign[]; unknown: Set<string> } {
   const assigns: ShellAssign[] = [];
   const unknown = new Set<string>();
-  const isTop = (n: ShellNode): boolean => {
-    for (let p = n.parent; p; p = p.parent) if (!TOP.has(p.type) && p.type !== 'declaration_command' && p.type !== 'redirected_statement') return false;
-    return true;
-  };
-  const visit = (n: ShellNode): void => {
-    if (n.type === 'variable_assignment' && n.parent?.type !== 'command') {
-      const name = n.childForFieldName('name')?.text ?? '';
-      const value = n.childForFieldName('value');
-      const decl = n.parent?.type === 'declaration_command' ? n.parent.child(0)?.text : undefined;
-      if (decl !== undefined && decl !== 'export' && decl !== 'readonly') unknown.add(name); // local, declare -…: scoping not modelled
-      else assigns.push({ name, raw: value?.text ?? '', start: n.startIndex, top: isTop(n), exported: decl === 'export' });
-    } else if (n.type === 'declaration_command') {
-      // `export X` (no value) marks X exported; `unset`-like forms are commands, handled below.
-      for (const c of n.namedChildren) if (c?.type === 'variable_name' && n.child(0)?.text === 'export') assigns.push({ name: c.text, raw: '\0export', start: c.startIndex, top: isTop(n), exported: true });
-    } else if (n.type === 'for_statement') {
-      const v = n.childForFieldName('variable');
-      if (v) unknown.add(v.text);
-    } else if (n.type === 'command') {
-      const name = n.childForFieldName('name')?.text;
-      if (name === 'read' || name === 'unset' || name === 'getopts' || name === 'source' || name === '.') {
-        for (const c of n.namedChildren) if (c && c.type === 'word' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(c.text)) unknown.add(c.text);
-      }
-    }
-    for (const c of n.namedChildren) if (c) visit(c);
-  };
-  visit(root);
+  for (const site of variableSites(script.root)) {
+    if (site.kind === 'assign') {
+      const decl = site.declaredBy;
+      if (decl !== undefined && decl !== 'export' && decl !== 'readonly') unknown.add(site.name); // local, declare -…: scoping not modelled
+      else assigns.push({ name: site.name, raw: site.raw, start: site.start, top: site.top, exported: decl === 'export' });
+    } else if (site.kind === 'declare') {
+      // `export X` (no value) marks X exported.
+      if (site.declaredBy === 'export') assigns.push({ name: site.name, raw: '\0export', start: site.start, top: site.top, exported: true });
+    } else unknown.add(site.name); // a `for` variable: its value depends on the iteration
+  }
+  // Commands that set variables to values not written in the script.
+  for (const c of script.commands) {
+    const name = c.words[0]?.raw;
+    if (name !== 'read' && name !== 'unset' && name !== 'getopts' && name !== 'source' && name !== '.') continue;
+    for (const w of c.words.slice(1)) if (w.node.type === 'word' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(w.raw)) unknown.add(w.raw);
+  }
   return { assigns, unknown };
 }
 
@@ -156,7 +145,7 @@ export async function readCommands(model: DockerfileModel, ins: Instruction, ctx
 }
 
 function fromScript(script: ShellScript, base: { vars: Map<string, string | undefined>; home?: string }, workdir: string | undefined, homeKnown: boolean): { cmds: Cmd[]; opaque: Word[] } {
-  const { assigns, unknown } = collectAssignments(script.root);
+  const { assigns, unknown } = collectAssignments(script);
   const src = (a: number, b: number): Span => ({ start: script.toSource(a), end: script.toSource(b, true) });
   const cmds: Cmd[] = [];
   const opaque: Word[] = [];

@@ -7,7 +7,8 @@
 import { hasWildcard, matchComponent, components, cleanAbs, isWithin, resolveIn } from '../../src/dockerfile/paths.js';
 import { expandVars } from '../../src/dockerfile/env.js';
 import { programIndex } from '../../src/shell/bash.js';
-import type { ShellCommand, ShellNode, ShellScript, ShellWord } from '../../src/shell/bash.js';
+import { variableSites } from '../../src/shell/vars.js';
+import type { ShellCommand, ShellScript, ShellWord } from '../../src/shell/bash.js';
 import { commandRemoval, wordRemoval } from '../../src/shell/run.js';
 import type { Span } from '../../src/types.js';
 import { type CommandWords, type ToolName, type ToolUse, recognise } from './managers.js';
@@ -105,26 +106,18 @@ export function scriptVars(script: ShellScript): ScriptVars {
     if (raw === undefined || /\$\(|`/.test(raw)) opaque.add(name);
     else values.set(name, [...(values.get(name) ?? []), raw]);
   };
-  const visit = (n: ShellNode): void => {
-    if (n.type === 'variable_assignment' && n.parent?.type !== 'command') {
-      const name = n.childForFieldName('name')?.text ?? '';
-      const value = n.childForFieldName('value')?.text ?? '';
-      assigned.add(name);
-      const isTemp = /^"?\$\(\s*mktemp\b[^)]*\)"?$/.test(value);
-      mktemp.set(name, (mktemp.get(name) ?? true) && isTemp);
-      add(name, value);
-    } else if (n.type === 'for_statement') {
-      const v = n.childForFieldName('variable')?.text;
-      if (v) {
-        assigned.add(v);
-        const list = n.childrenForFieldName('value').filter((x) => x !== null);
-        if (list.length === 0) opaque.add(v);
-        for (const x of list) add(v, x!.text);
-      }
+  for (const site of variableSites(script.root)) {
+    if (site.kind === 'assign') {
+      assigned.add(site.name);
+      const isTemp = /^"?\$\(\s*mktemp\b[^)]*\)"?$/.test(site.raw);
+      mktemp.set(site.name, (mktemp.get(site.name) ?? true) && isTemp);
+      add(site.name, site.raw);
+    } else if (site.kind === 'for') {
+      assigned.add(site.name);
+      if (site.values.length === 0) opaque.add(site.name);
+      for (const v of site.values) add(site.name, v);
     }
-    for (const c of n.namedChildren) if (c) visit(c);
-  };
-  visit(script.root);
+  }
   let changesDir = false;
   for (const c of script.commands) {
     const name = c.name;
