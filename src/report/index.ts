@@ -23,12 +23,6 @@ export interface FormatOptions {
   toolVersion?: string;
 }
 
-/** Every changed/created file's unified diff, in outcome order. */
-export function formatDiff(result: RunResult): string {
-  const s = diffStream();
-  return result.outcomes.map((o) => s.add(o)).join('');
-}
-
 /**
  * A reporter that takes outcomes one at a time (see ReportStream), so that `diff`, `json`, `summary` and `none`
  * print each file as soon as it is done, and `markdown` and `sarif` keep no file texts. (The CLI uses
