@@ -7,6 +7,8 @@ import { parseDockerfile } from '../src/dockerfile/parse.js';
 import { programName } from '../src/shell/bash.js';
 import { commandRemoval, readRunScript, wordRemoval } from '../src/shell/run.js';
 import { variableSites } from '../src/shell/vars.js';
+import { liveTreeCount, releaseScripts } from '../src/shell/trees.js';
+import { transformSource } from '../src/index.js';
 import type { DockerfileModel } from '../src/types.js';
 
 function model(text: string): DockerfileModel {
@@ -151,6 +153,25 @@ test('variable sites: assignments with their scope and declaration, declared nam
     { kind: 'for', name: 'f', values: ['a', '"b c"'] },
     { kind: 'for', name: 'g', values: [] },
   ]);
+});
+
+test('a RUN is read once per model and shared; its tree is freed on release, and the runner releases every model of a file', async () => {
+  const m = model('FROM a\nRUN pip install x\n');
+  const ins = m.instructions[1]!;
+  const before = liveTreeCount();
+  const one = await readRunScript(m, ins);
+  assert.is(await readRunScript(m, ins), one, 'the same script for every caller');
+  assert.is(liveTreeCount(), before + 1);
+  releaseScripts(m);
+  assert.is(liveTreeCount(), before);
+  assert.is.not(await readRunScript(m, ins), one, 'read again after a release');
+  releaseScripts(m);
+
+  // Both cache transforms read the RUNs, one changes the text (new models), and the guard re-reads the result.
+  const text = 'FROM python:3.12\nRUN pip install --no-cache-dir flask\nRUN --mount=type=cache,target=/deps pip install --target /deps x\n';
+  const r = await transformSource(text, ['cache-mounts', 'cache-mount-pitfalls']);
+  assert.is(r.status, 'changed', JSON.stringify(r.messages));
+  assert.is(liveTreeCount(), before, 'no tree of the run is left allocated');
 });
 
 test.run();

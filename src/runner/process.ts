@@ -4,6 +4,7 @@
 
 import { ProtectedRegionError } from '../dockerfile/edit.js';
 import { DockerfileSyntaxError, parseDockerfile } from '../dockerfile/parse.js';
+import { releaseScripts } from '../shell/trees.js';
 import { createApi, isSuppressedFor } from '../transform/api.js';
 import type { ApiState, EmittedFile } from '../transform/api.js';
 import type { BuildContext, DockerfileModel, Message, SourceFile, Transform } from '../types.js';
@@ -90,7 +91,7 @@ export function lineMapper(before: string, after: string): (line: number) => num
 }
 
 /** `pass` names the guard's re-run in time-limit messages, so a limit hit while checking is not blamed on the edit. */
-async function runPass(model: DockerfileModel, input: ProcessInput, context: () => BuildContext, pass = ''): Promise<PassResult> {
+async function runPass(model: DockerfileModel, input: ProcessInput, context: () => BuildContext, models: DockerfileModel[], pass = ''): Promise<PassResult> {
   const state: ApiState = { messages: [], emitted: [], skipped: false };
   const changedBy: string[] = [];
   let firstChange: PassResult['firstChange'];
@@ -144,6 +145,7 @@ async function runPass(model: DockerfileModel, input: ProcessInput, context: () 
     }
     firstChange ??= { transform: name, line };
     if (!changedBy.includes(name)) changedBy.push(name);
+    models.push(next);
     current = next;
   }
   const result: PassResult = { text: current.source.text, model: current, changedBy, state };
@@ -192,12 +194,14 @@ export async function processSource(input: ProcessInput): Promise<ProcessResult>
     return { status: 'skipped', text: original, transforms: [], messages: [{ level: 'info', message: 'file skipped: "# dockshift-ignore-file"' }], emitted: [] };
   }
 
+  const models = [model];
+  let transformMayRun = false;
   let first: PassResult;
   try {
-    first = await runPass(model, input, input.context);
+    first = await runPass(model, input, input.context, models);
     const changed = first.text !== original || first.state.emitted.length > 0;
     if (changed && input.verify) {
-      const second = await runPass(first.model, input, overlay(input.context, first.state.emitted), ' again (the idempotency check on its result)');
+      const second = await runPass(first.model, input, overlay(input.context, first.state.emitted), models, ' again (the idempotency check on its result)');
       if (second.firstChange) {
         const { transform, line } = second.firstChange;
         throw new Refusal('NotIdempotent', `transform ${transform} is not idempotent: a second pass changes line ${line} of the result again; original kept`, undefined, transform);
@@ -210,8 +214,15 @@ export async function processSource(input: ProcessInput): Promise<ProcessResult>
       }
     }
   } catch (e) {
-    if (e instanceof Refusal) return fail(`${e.kind}: ${e.message}`, e.line, e.transform);
+    if (e instanceof Refusal) {
+      transformMayRun = e.kind === 'TimeLimit';
+      return fail(`${e.kind}: ${e.message}`, e.line, e.transform);
+    }
     throw e;
+  } finally {
+    // The shell syntax trees read for this file's models live in WebAssembly memory until released — but not
+    // while a transform stopped at the time limit may still be running on them (they are left allocated).
+    if (!transformMayRun) for (const m of models) releaseScripts(m);
   }
 
   const messages = [...first.state.messages];

@@ -4,6 +4,7 @@
 import type { DockerfileModel, Instruction, Span, Stage } from '../types.js';
 import { parseScript } from './bash.js';
 import type { ShellCommand, ShellScript, ShellWord } from './bash.js';
+import { scriptsOf, trackTree } from './trees.js';
 
 export type RunScript =
   | { ok: true; form: 'shell' | 'heredoc'; script: ShellScript }
@@ -50,8 +51,17 @@ export function activeShell(model: DockerfileModel, ins: Instruction): string[] 
 /**
  * Reads a RUN (or an ONBUILD RUN trigger) as shell commands. Refuses what a POSIX shell would not run as
  * written: a non-POSIX SHELL, a here-document with its own interpreter, a RUN mixing heredocs with other words.
+ * Read once per model and instruction: every transform that asks gets the same script (treat it as read-only);
+ * its syntax tree is freed when the runner releases the model (`trees.ts`).
  */
-export async function readRunScript(model: DockerfileModel, ins: Instruction, owner: Instruction = ins): Promise<RunScript> {
+export function readRunScript(model: DockerfileModel, ins: Instruction, owner: Instruction = ins): Promise<RunScript> {
+  const reads = scriptsOf(model).reads;
+  let read = reads.get(ins) as Promise<RunScript> | undefined;
+  if (!read) reads.set(ins, (read = readScript(model, ins, owner)));
+  return read;
+}
+
+async function readScript(model: DockerfileModel, ins: Instruction, owner: Instruction): Promise<RunScript> {
   if (ins.keyword !== 'RUN') return { ok: false, reason: `not a RUN instruction (${ins.keyword})` };
   if (ins.jsonForm) return { ok: true, form: 'exec', argv: ins.args.map((a) => a.value) };
   const shell = activeShell(model, owner);
@@ -68,10 +78,12 @@ export async function readRunScript(model: DockerfileModel, ins: Instruction, ow
     }
     const base = h.bodySpan.start;
     const script = await parseScript(body, (o) => base + o);
+    trackTree(model, script.root.tree);
     return script.hasError ? { ok: false, reason: 'the shell script does not parse' } : { ok: true, form: 'heredoc', script };
   }
   if (!ins.argsText) return { ok: false, reason: 'an empty RUN' };
   const script = await parseScript(ins.argsText.text, ins.argsText.toSource);
+  trackTree(model, script.root.tree);
   return script.hasError ? { ok: false, reason: 'the shell command does not parse' } : { ok: true, form: 'shell', script };
 }
 
