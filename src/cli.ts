@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from './errors.js';
+import { NeedsFullBundle, UsageError } from './errors.js';
 import type { Outcome } from './types.js';
 
 export interface CliIO {
@@ -101,6 +101,7 @@ export async function main(io: CliIO): Promise<number> {
     if (args.check && (result.totals.changed > 0 || result.totals.created > 0)) return 1;
     return 0;
   } catch (e) {
+    if (e instanceof NeedsFullBundle) throw e; // for bin/dockshift.js: nothing has been printed yet
     if (e instanceof UsageError) {
       errLine(`${e.message}\nRun dockshift --help for usage.`);
       return 2;

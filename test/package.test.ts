@@ -57,6 +57,9 @@ test('npm pack → install → bin, API and types work from the installed packag
   const tsc = sh(app, process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
   assert.is(tsc.status, 0, `types from the package compile a custom transform:\n${tsc.stdout}${tsc.stderr}`);
   assert.ok(existsSync(path.join(app, 'node_modules', 'dockshift', 'schema', 'report-v1.schema.json')), 'the JSON schema ships');
+  for (const f of ['dist/cli.cjs', 'dist/cli.cjs.cache', 'dist/cli-full.cjs', 'dist/cli-full.cjs.cache', 'bin/package.json']) {
+    assert.ok(existsSync(path.join(app, 'node_modules', 'dockshift', f)), `${f} ships (the bin's fast start)`);
+  }
 });
 
 test.run();
