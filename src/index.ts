@@ -1,4 +1,4 @@
-// The public API. The CLI is built from the same modules (imported one by one, lazily, to start fast).
+// The public API. The CLI is built from the same modules (the bin runs them bundled: scripts/bundle.mjs).
 
 export type * from './types.js';
 export { parseDockerfile, sourceFromText, DockerfileSyntaxError } from './dockerfile/parse.js';
