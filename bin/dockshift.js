@@ -55,4 +55,7 @@ async function start() {
   if (bundle && cacheOut) fs.writeFileSync(cacheOut, Buffer.concat([Buffer.from(`// ${bundle.file}\n`), bundle.script.createCachedData()]));
 }
 
-start();
+start().catch((e) => {
+  process.stderr.write(`dockshift: internal error: ${e?.stack ?? String(e)}\n`);
+  process.exitCode = 2;
+});

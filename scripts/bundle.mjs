@@ -156,7 +156,7 @@ async function buildBundle({ file, plugins, mustLeaveOut }) {
   if (problems.length > 0) fail(`refused to write dist/${file}:\n  ${problems.join('\n  ')}`);
 
   const hash = createHash('sha256').update(body).digest('hex').slice(0, 32);
-  fs.writeFileSync(bundleFile, `// dockshift bundle ${hash}\n${body}`);
+  writeAtomically(bundleFile, `// dockshift bundle ${hash}\n${body}`);
 }
 
 /** The cache is made by a real run, so that it holds the functions a run compiles, not only the top level. */
@@ -180,7 +180,14 @@ function makeCache({ file, warmUp }) {
   if (!saved || !saved.subarray(0, 64).toString('latin1').startsWith(`// ${file}\n`)) fail(`the warm-up run for dist/${file} did not finish in it`);
   const source = fs.readFileSync(bundleFile, 'utf8');
   const header = source.slice(0, source.indexOf('\n') + 1);
-  fs.writeFileSync(cacheFile, Buffer.concat([Buffer.from(header), saved.subarray(saved.indexOf(10) + 1)]));
+  writeAtomically(cacheFile, Buffer.concat([Buffer.from(header), saved.subarray(saved.indexOf(10) + 1)]));
+}
+
+/** An interrupted build leaves the old file or the new one, never a truncated bundle for the bin to start from. */
+function writeAtomically(file, data) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
 }
 
 function fail(message) {

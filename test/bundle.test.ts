@@ -159,4 +159,16 @@ test('a tsc build newer than the bundle (a stale bundle) is run from dist/src; D
   assert.not.ok(ranBundle(), 'a bundle older than the last tsc build is not used');
 });
 
+test('a broken bundle is an internal error with exit status 2, not a silent fallback', () => {
+  const pkg = bundleOnlyPackage();
+  const core = path.join(pkg, 'dist', 'cli.cjs');
+  fs.writeFileSync(core, fs.readFileSync(core, 'utf8').slice(0, 5000));
+  const work = tmp();
+  write(work, SMALL);
+  const r = runBin(path.join(pkg, 'bin', 'dockshift.js'), work, ['app']);
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /^dockshift: internal error: [^]*SyntaxError/);
+  assert.is(r.stdout, '');
+});
+
 test.run();
