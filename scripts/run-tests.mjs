@@ -9,10 +9,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const uvuBin = path.join(root, 'node_modules', 'uvu', 'bin.js');
 function testEnv() {
   const env = { ...process.env, NO_COLOR: '1' };
-  delete env.FORCE_COLOR; // Node warns when both are set
+  delete env.FORCE_COLOR; // Node warns when both are set (and so uvu runs with --no-color, or it sets FORCE_COLOR)
   return env;
 }
-const res = spawnSync(process.execPath, [uvuBin, 'dist/test', '\\.test\\.js$'], { cwd: root, encoding: 'utf8', env: testEnv() });
+const res = spawnSync(process.execPath, [uvuBin, 'dist/test', '\\.test\\.js$', '--no-color'], { cwd: root, encoding: 'utf8', env: testEnv() });
 process.stdout.write(res.stdout ?? '');
 process.stderr.write(res.stderr ?? '');
 
