@@ -12,7 +12,7 @@ const path = require('node:path');
 
 const dist = path.join(__dirname, '..', 'dist');
 
-/** `{ main, script }` from dist/<file>, or undefined when dist/src is to run instead. */
+/** `{ main, script, file }` from dist/<file>, or undefined when dist/src is to run instead. */
 function loadBundle(file) {
   if (process.env.DOCKSHIFT_NO_BUNDLE) return undefined;
   const abs = path.join(dist, file);

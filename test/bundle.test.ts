@@ -10,16 +10,11 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ENV, ROOT, tmp, write } from './helpers.js';
+import type { Run } from './helpers.js';
 
 const BUNDLE = path.join(ROOT, 'dist', 'cli.cjs');
 const FULL_BUNDLE = path.join(ROOT, 'dist', 'cli-full.cjs');
 const OPT_IN = 'manifest-first,files-stage,dockerignore-allowlist,cache-mounts,cache-mount-pitfalls';
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 function runBin(bin: string, cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...ENV, ...env } });
@@ -30,14 +25,10 @@ function runBin(bin: string, cwd: string, args: string[], env: NodeJS.ProcessEnv
 /** Run times are the only thing allowed to differ between two runs. */
 const untimed = (s: string) => s.replace(/\(\d+ ms\)/g, '(N ms)');
 
-function copyTree(from: string, to: string): void {
-  fs.cpSync(from, to, { recursive: true });
-}
-
 /** A package with the bin and the bundles only (no dist/src): what runs there can only be a bundle. */
 function bundleOnlyPackage(): string {
   const pkg = tmp();
-  copyTree(path.join(ROOT, 'bin'), path.join(pkg, 'bin'));
+  fs.cpSync(path.join(ROOT, 'bin'), path.join(pkg, 'bin'), { recursive: true });
   fs.mkdirSync(path.join(pkg, 'dist'));
   for (const f of [BUNDLE, FULL_BUNDLE, `${BUNDLE}.cache`, `${FULL_BUNDLE}.cache`]) fs.copyFileSync(f, path.join(pkg, 'dist', path.basename(f)));
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
@@ -71,7 +62,7 @@ test('the build made both bundles, each with a code cache (same content hash in 
 
 test('bundle and dist/src give the same output in every format, the same --check status and the same --help', () => {
   const root = tmp();
-  copyTree(path.join(ROOT, 'examples'), path.join(root, 'examples'));
+  fs.cpSync(path.join(ROOT, 'examples'), path.join(root, 'examples'), { recursive: true });
   const bin = path.join(ROOT, 'bin', 'dockshift.js');
   assert.is(bundleThatRan(bin, root, ['examples']), 'cli.cjs', 'the bin runs the core bundle (after `tsc` alone, run `npm run build`)');
   assert.is(bundleThatRan(bin, root, ['-t', 'manifest-first', 'examples']), 'cli-full.cjs', 'and the full one for an opt-in built-in');
@@ -99,8 +90,8 @@ test('bundle and dist/src give the same output in every format, the same --check
 test('bundle and dist/src write the same bytes with --write', () => {
   const a = tmp();
   const b = tmp();
-  copyTree(path.join(ROOT, 'examples'), a);
-  copyTree(path.join(ROOT, 'examples'), b);
+  fs.cpSync(path.join(ROOT, 'examples'), a, { recursive: true });
+  fs.cpSync(path.join(ROOT, 'examples'), b, { recursive: true });
   const bin = path.join(ROOT, 'bin', 'dockshift.js');
   const args = ['--write', '-q', '-t', 'syntax-directive,cache-id-platform,manifest-first,dockerignore-allowlist', '.'];
   assert.is(runBin(bin, a, args).status, 0);
